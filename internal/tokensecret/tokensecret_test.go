@@ -1,0 +1,155 @@
+package tokensecret
+
+import (
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+
+	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
+)
+
+var (
+	issued  = time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	expires = issued.Add(60 * 24 * time.Hour)
+)
+
+func fullRecord() Record {
+	return Record{
+		AccessToken: "IGAAtoken", IssuedAt: issued, ExpiresAt: expires,
+		UserID: "17841400000000001", Username: "acme", AccountType: "BUSINESS",
+		AppScopedUserID: "27640875392278831", GrantedScopes: []string{"instagram_business_basic", "instagram_business_manage_comments"},
+	}
+}
+
+func TestApplyWritesTheContractKeysAndLabels(t *testing.T) {
+	s := &corev1.Secret{}
+	tmpl := &igv1.SecretTemplate{Labels: map[string]string{"reloader.stakater.com/match": "true"},
+		Annotations: map[string]string{"team": "marketing"}}
+	if !Apply(s, "acme", tmpl, fullRecord()) {
+		t.Fatal("Apply on an empty Secret must report a change")
+	}
+	want := map[string]string{
+		"access_token": "IGAAtoken", "token_type": "bearer", "expires_at": "2026-12-31T10:00:00Z",
+		"user_id": "17841400000000001", "username": "acme",
+	}
+	if len(s.Data) != len(want) {
+		t.Fatalf("data keys = %d, want %d: %v", len(s.Data), len(want), s.Data)
+	}
+	for k, v := range want {
+		if got := string(s.Data[k]); got != v {
+			t.Errorf("data[%s] = %q, want %q", k, got, v)
+		}
+	}
+	if s.Type != corev1.SecretTypeOpaque {
+		t.Errorf("type = %q", s.Type)
+	}
+	for k, v := range map[string]string{igv1.LabelManagedBy: "igconnect", igv1.LabelConnection: "acme",
+		"reloader.stakater.com/match": "true"} {
+		if s.Labels[k] != v {
+			t.Errorf("label %s = %q, want %q", k, s.Labels[k], v)
+		}
+	}
+	if s.Annotations["team"] != "marketing" || s.Annotations[igv1.AnnotationTokenIssuedAt] != "2026-11-01T10:00:00Z" {
+		t.Errorf("annotations = %v", s.Annotations)
+	}
+	for k, v := range s.Annotations {
+		if v == "IGAAtoken" {
+			t.Errorf("annotation %s holds the token", k)
+		}
+	}
+}
+
+func TestApplyIsIdempotentAndReadRoundTrips(t *testing.T) {
+	s := &corev1.Secret{}
+	rec := fullRecord()
+	Apply(s, "acme", nil, rec)
+	if Apply(s, "acme", nil, rec) {
+		t.Fatal("a second Apply of the same record must report no change, or the Secret is rewritten needlessly")
+	}
+	got := Read(s)
+	rec.Fingerprint = Fingerprint(rec.AccessToken)
+	if got.AccessToken != rec.AccessToken || !got.IssuedAt.Equal(rec.IssuedAt) || !got.ExpiresAt.Equal(rec.ExpiresAt) ||
+		got.UserID != rec.UserID || got.Username != rec.Username || got.AccountType != rec.AccountType ||
+		got.AppScopedUserID != rec.AppScopedUserID || len(got.GrantedScopes) != 2 || got.Fingerprint != rec.Fingerprint {
+		t.Fatalf("Read(Apply(rec)) = %+v, want %+v", got, rec)
+	}
+	if got.Imported() {
+		t.Error("a token igconnect wrote must not read as imported")
+	}
+}
+
+func TestApplyKeepsForeignKeysAndRemovesEmptyOnes(t *testing.T) {
+	s := &corev1.Secret{Data: map[string][]byte{"other": []byte("x")},
+		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"keep": "me"}}}
+	Apply(s, "acme", nil, fullRecord())
+	rec := fullRecord()
+	rec.AccessToken, rec.Rejected = "", igv1.ReasonDeauthorized
+	if !Apply(s, "acme", nil, rec) {
+		t.Fatal("removing the token must be a change")
+	}
+	if _, ok := s.Data["access_token"]; ok {
+		t.Error("access_token must be removed")
+	}
+	if _, ok := s.Data["token_type"]; ok {
+		t.Error("token_type must be removed with the token")
+	}
+	if string(s.Data["other"]) != "x" || s.Labels["keep"] != "me" {
+		t.Error("keys and labels igconnect does not own must be kept")
+	}
+	if Read(s).Rejected != igv1.ReasonDeauthorized {
+		t.Error("the rejection must round-trip")
+	}
+}
+
+func TestImportedDetectsATokenAPersonPutThere(t *testing.T) {
+	s := &corev1.Secret{Data: map[string][]byte{"access_token": []byte("IGAAbyhand\n")}}
+	rec := Read(s)
+	if rec.AccessToken != "IGAAbyhand" {
+		t.Errorf("token = %q: surrounding whitespace from a pasted token must be trimmed", rec.AccessToken)
+	}
+	if !rec.Imported() {
+		t.Error("a token with no fingerprint is imported")
+	}
+	Apply(s, "acme", nil, fullRecord())
+	s.Data["access_token"] = []byte("IGAAreplaced")
+	if !Read(s).Imported() {
+		t.Error("a token replaced by hand is imported")
+	}
+}
+
+func TestReadTreatsGarbageAsUnknown(t *testing.T) {
+	s := &corev1.Secret{Data: map[string][]byte{"access_token": []byte("t"), "expires_at": []byte("next tuesday")},
+		ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{igv1.AnnotationTokenIssuedAt: "?"}}}
+	rec := Read(s)
+	if !rec.ExpiresAt.IsZero() || !rec.IssuedAt.IsZero() {
+		t.Errorf("unparsable times must read as unknown, got %v / %v", rec.ExpiresAt, rec.IssuedAt)
+	}
+}
+
+func TestOwnershipOf(t *testing.T) {
+	conn := &igv1.InstagramConnection{ObjectMeta: metav1.ObjectMeta{Name: "acme", UID: "uid-1"}}
+	controller := func(uid string) []metav1.OwnerReference {
+		return []metav1.OwnerReference{{APIVersion: "v1", Kind: "X", Name: "x", UID: types.UID("uid-" + uid), Controller: ptr.To(true)}}
+	}
+	cases := map[string]struct {
+		meta metav1.ObjectMeta
+		want Ownership
+	}{
+		"controlled by the connection": {metav1.ObjectMeta{OwnerReferences: controller("1")}, OwnedByConnection},
+		"controlled by another object": {metav1.ObjectMeta{OwnerReferences: controller("2")}, Foreign},
+		"claimed by another connection": {metav1.ObjectMeta{Labels: map[string]string{igv1.LabelConnection: "other"}}, Foreign},
+		"labelled for this connection":  {metav1.ObjectMeta{Labels: map[string]string{igv1.LabelConnection: "acme"}}, Unowned},
+		"nobody's":                       {metav1.ObjectMeta{}, Unowned},
+		"non-controller owner only": {metav1.ObjectMeta{OwnerReferences: []metav1.OwnerReference{
+			{APIVersion: "v1", Kind: "X", Name: "x", UID: "uid-9"}}}, Unowned},
+	}
+	for name, tc := range cases {
+		if got := OwnershipOf(&corev1.Secret{ObjectMeta: tc.meta}, conn); got != tc.want {
+			t.Errorf("%s: got %v, want %v", name, got, tc.want)
+		}
+	}
+}
