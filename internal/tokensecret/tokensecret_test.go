@@ -139,11 +139,11 @@ func TestOwnershipOf(t *testing.T) {
 		meta metav1.ObjectMeta
 		want Ownership
 	}{
-		"controlled by the connection": {metav1.ObjectMeta{OwnerReferences: controller("1")}, OwnedByConnection},
-		"controlled by another object": {metav1.ObjectMeta{OwnerReferences: controller("2")}, Foreign},
+		"controlled by the connection":  {metav1.ObjectMeta{OwnerReferences: controller("1")}, OwnedByConnection},
+		"controlled by another object":  {metav1.ObjectMeta{OwnerReferences: controller("2")}, Foreign},
 		"claimed by another connection": {metav1.ObjectMeta{Labels: map[string]string{igv1.LabelConnection: "other"}}, Foreign},
 		"labelled for this connection":  {metav1.ObjectMeta{Labels: map[string]string{igv1.LabelConnection: "acme"}}, Unowned},
-		"nobody's":                       {metav1.ObjectMeta{}, Unowned},
+		"nobody's":                      {metav1.ObjectMeta{}, Unowned},
 		"non-controller owner only": {metav1.ObjectMeta{OwnerReferences: []metav1.OwnerReference{
 			{APIVersion: "v1", Kind: "X", Name: "x", UID: "uid-9"}}}, Unowned},
 	}
