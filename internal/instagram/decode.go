@@ -225,7 +225,7 @@ func describeJSONError(err error) error {
 	case errors.As(err, &typ) && typ.Field != "":
 		return malformed("field %q is a JSON %s, want %s", typ.Field, typ.Value, typ.Type)
 	case errors.As(err, &typ):
-		return malformed("result is a JSON %s, want an object", typ.Value)
+		return malformed("response is a JSON %s, want an object", typ.Value)
 	default:
 		return malformed("invalid JSON")
 	}

@@ -17,6 +17,7 @@ limitations under the License.
 package instagram
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"sort"
@@ -106,9 +107,52 @@ func sanitizeNetErr(err error, r redactor) error {
 	cause := err
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		cause = &url.Error{Op: ue.Op, URL: stripURL(ue.URL), Err: ue.Err}
+		cause = &url.Error{Op: ue.Op, URL: stripURL(ue.URL), Err: scrub(ue.Err, r)}
 	}
-	return &netError{msg: r.clean(cause.Error()), cause: cause}
+	return &netError{msg: r.clean(cause.Error()), cause: scrub(cause, r)}
+}
+
+// scrub returns err unchanged when nothing in its chain mentions a secret,
+// which is the normal case and keeps errors.As working on it. Otherwise (a
+// RoundTripper that quotes the request URL, say) it returns a redacted
+// stand-in that keeps only what callers test for: cancellation and
+// deadline.
+func scrub(err error, r redactor) error {
+	if err == nil || !leaks(err, r, 0) {
+		return err
+	}
+	var cause error
+	switch {
+	case errors.Is(err, context.Canceled):
+		cause = context.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		cause = context.DeadlineExceeded
+	}
+	return &netError{msg: r.clean(err.Error()), cause: cause}
+}
+
+// leaks reports whether err or anything it wraps has a secret in its text.
+func leaks(err error, r redactor, depth int) bool {
+	if err == nil {
+		return false
+	}
+	if depth > 32 { // a cycle or absurd nesting: assume the worst
+		return true
+	}
+	if msg := err.Error(); r.redact(msg) != msg {
+		return true
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return leaks(u.Unwrap(), r, depth+1)
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if leaks(e, r, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // stripURL removes the parts of a URL that can carry credentials: the query
