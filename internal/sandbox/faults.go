@@ -192,6 +192,7 @@ func (s *Sandbox) serveEndpoint(w http.ResponseWriter, r *http.Request, ep endpo
 			return
 		case FaultHang:
 			if !s.hang(r.Context(), f.HangFor, release) {
+				dropConnection(w)
 				return
 			}
 		case FaultMalformed, FaultTruncated:
@@ -231,6 +232,17 @@ func (s *Sandbox) hang(ctx context.Context, d time.Duration, release <-chan stru
 		return true
 	case <-release:
 		return true
+	}
+}
+
+// dropConnection closes the connection under a hung request whose context
+// ended. When the client gave up the connection is gone anyway; when the
+// server is shutting down, a closed connection tells the client the truth,
+// where returning would send an empty 200. Writers that cannot be hijacked
+// (HTTP/2, recorders) are left alone.
+func dropConnection(w http.ResponseWriter) {
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		_ = conn.Close()
 	}
 }
 

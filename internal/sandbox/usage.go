@@ -118,3 +118,6 @@ func (u *usageWriter) Write(b []byte) (int, error) {
 	}
 	return u.ResponseWriter.Write(b)
 }
+
+// Unwrap exposes the underlying writer to http.ResponseController.
+func (u *usageWriter) Unwrap() http.ResponseWriter { return u.ResponseWriter }
