@@ -262,9 +262,15 @@ func (c *Client) send(req *http.Request, r request, decode func([]byte) error) (
 			fmt.Sprintf("response body exceeds the %d-byte limit", c.maxBytes))
 	}
 
+	return status, usage, c.interpret(r, status, usage, body, decode)
+}
+
+// interpret turns a complete response into nil or an *Error. It is separate
+// from send so that it can be fuzzed without a network.
+func (c *Client) interpret(r request, status int, usage Usage, body []byte, decode func([]byte) error) error {
 	if status < 200 || status > 299 {
 		if a, ok := parseErrorBody(body); ok {
-			return status, usage, c.apiError(r, status, usage, a)
+			return c.apiError(r, status, usage, a)
 		}
 		msg := fmt.Sprintf("unexpected HTTP %d without an Instagram error body", status)
 		if status >= 300 && status <= 399 {
@@ -272,19 +278,18 @@ func (c *Client) send(req *http.Request, r request, decode func([]byte) error) (
 		}
 		e := c.responseError(r, status, usage, ClassRetryLater, msg)
 		e.Transient = status >= 500
-		return status, usage, e
+		return e
 	}
-
 	if derr := decode(body); derr != nil {
 		// Graph has been known to answer errors with 200; an envelope wins
 		// over "malformed" because it says what actually went wrong.
 		if a, ok := parseErrorBody(body); ok {
-			return status, usage, c.apiError(r, status, usage, a)
+			return c.apiError(r, status, usage, a)
 		}
-		return status, usage, c.responseError(r, status, usage, ClassRetryLater,
+		return c.responseError(r, status, usage, ClassRetryLater,
 			"malformed response from Instagram: "+derr.Error())
 	}
-	return status, usage, nil
+	return nil
 }
 
 // networkError wraps a failure that left no usable response.
