@@ -70,6 +70,7 @@ func (s *Sandbox) AddAccount(a Account) Account {
 // errConflict marks AddAccount errors that are clashes with existing data.
 type errConflict struct{ msg string }
 
+// Error returns the conflict's description.
 func (e errConflict) Error() string { return e.msg }
 
 // addAccountLocked validates, fills and stores a; callers hold mu.

@@ -202,6 +202,7 @@ func (s *Sandbox) infoLocked(t *token, now time.Time) TokenInfo {
 // the control API answers with 404.
 type notFoundError struct{ msg string }
 
+// Error names what was not found.
 func (e notFoundError) Error() string { return e.msg }
 
 // IssueToken creates a token for an account directly, as if it had logged in
