@@ -89,7 +89,10 @@ type Config struct {
 // Meta App ID and secret: the Meta values are rejected with "Invalid
 // platform app".
 type App struct {
-	ClientID     string
+	// ClientID is the Instagram App ID, a numeric string.
+	ClientID string
+	// ClientSecret is the Instagram App Secret. It is sent only to
+	// Instagram and never appears in an error.
 	ClientSecret string
 }
 

@@ -67,9 +67,11 @@ type Error struct {
 	// Message describes the failure: Instagram's message, or igconnect's own
 	// description when Instagram sent none.
 	Message string
-	// UserTitle and UserMessage are Graph's error_user_title and
-	// error_user_msg, meant for end users; usually empty.
-	UserTitle   string
+	// UserTitle is Graph's error_user_title, meant for end users; usually
+	// empty.
+	UserTitle string
+	// UserMessage is Graph's error_user_msg, meant for end users; usually
+	// empty.
 	UserMessage string
 	// Transient is Instagram's is_transient flag; it is also true when no
 	// response arrived at all (network error, timeout).

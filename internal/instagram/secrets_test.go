@@ -178,3 +178,22 @@ func TestNetworkErrorStaysUseful(t *testing.T) {
 		t.Fatal("network error does not unwrap to a net.Error")
 	}
 }
+
+func TestTokensDoNotPrint(t *testing.T) {
+	values := []any{
+		instagram.ShortLivedToken{AccessToken: shortToken, UserID: "27640875392278831", Permissions: []string{"instagram_business_basic"}},
+		instagram.LongLivedToken{AccessToken: longToken, TokenType: "bearer", ExpiresIn: time.Hour},
+		&instagram.LongLivedToken{AccessToken: longToken},
+	}
+	for _, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			out := fmt.Sprintf(verb, v)
+			if strings.Contains(out, shortToken) || strings.Contains(out, longToken) || !strings.Contains(out, "[REDACTED]") {
+				t.Errorf("%s of %T = %s", verb, v, out)
+			}
+		}
+	}
+	if got := fmt.Sprint(instagram.LongLivedToken{}); !strings.Contains(got, `AccessToken:""`) {
+		t.Errorf("empty token prints as %s", got)
+	}
+}

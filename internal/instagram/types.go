@@ -16,7 +16,10 @@ limitations under the License.
 
 package instagram
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // ShortLivedToken is the result of the code exchange. The token lives about
 // an hour and should be exchanged for a long-lived one at once; Instagram
@@ -64,4 +67,31 @@ type Profile struct {
 	// "Business"/"Media_Creator"); the casing is undocumented, so compare
 	// case-insensitively.
 	AccountType string
+}
+
+// String hides the token, so that logging a ShortLivedToken (fmt's %v and
+// %+v, or zap, which prefers a Stringer) cannot leak it.
+func (t ShortLivedToken) String() string {
+	return fmt.Sprintf("ShortLivedToken{AccessToken:%s UserID:%s Permissions:%v}", maskToken(t.AccessToken), t.UserID, t.Permissions)
+}
+
+// GoString hides the token from %#v as well.
+func (t ShortLivedToken) GoString() string { return t.String() }
+
+// String hides the token, as for ShortLivedToken.
+func (t LongLivedToken) String() string {
+	return fmt.Sprintf("LongLivedToken{AccessToken:%s TokenType:%s ExpiresIn:%s Permissions:%v}",
+		maskToken(t.AccessToken), t.TokenType, t.ExpiresIn, t.Permissions)
+}
+
+// GoString hides the token from %#v as well.
+func (t LongLivedToken) GoString() string { return t.String() }
+
+// maskToken says whether a token is present without showing any of it; even
+// a prefix would narrow a guess.
+func maskToken(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return redactedText
 }

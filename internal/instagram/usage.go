@@ -46,9 +46,12 @@ const maxUsageValue = 1_000_000
 // AppUsage is the X-App-Usage header: the app's share of its platform rate
 // limit, each value a percentage (100 means throttled).
 type AppUsage struct {
-	CallCount    int
+	// CallCount is the share of the call-count limit used.
+	CallCount int
+	// TotalCPUTime is the share of the CPU-time limit used.
 	TotalCPUTime int
-	TotalTime    int
+	// TotalTime is the share of the total-time limit used.
+	TotalTime int
 }
 
 // BusinessUseCaseUsage is one entry of the X-Business-Use-Case-Usage header,
@@ -56,10 +59,13 @@ type AppUsage struct {
 // account). Percentages as in AppUsage.
 type BusinessUseCaseUsage struct {
 	// Type is the use case, "instagram" for the Instagram Platform.
-	Type         string
-	CallCount    int
+	Type string
+	// CallCount is the share of the call-count limit used.
+	CallCount int
+	// TotalCPUTime is the share of the CPU-time limit used.
 	TotalCPUTime int
-	TotalTime    int
+	// TotalTime is the share of the total-time limit used.
+	TotalTime int
 	// EstimatedTimeToRegainAccess is in minutes, 0 when not throttled.
 	EstimatedTimeToRegainAccess int
 }
