@@ -160,7 +160,9 @@ func TestLoadOrCreateKeyAPIErrors(t *testing.T) {
 		funcs interceptor.Funcs
 	}{
 		{name: "get fails", funcs: interceptor.Funcs{
-			Get: func(context.Context, client.WithWatch, client.ObjectKey, client.Object, ...client.GetOption) error { return boom },
+			Get: func(context.Context, client.WithWatch, client.ObjectKey, client.Object, ...client.GetOption) error {
+				return boom
+			},
 		}},
 		{name: "create fails", funcs: interceptor.Funcs{
 			Create: func(context.Context, client.WithWatch, client.Object, ...client.CreateOption) error { return boom },
