@@ -300,7 +300,9 @@ func (c *Client) networkError(r request, status int, usage Usage, err error) *Er
 	case errors.Is(err, context.Canceled):
 		msg = "request canceled"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		msg = fmt.Sprintf("request timed out (limit %s)", c.timeout)
+		// The caller's deadline may have been the shorter one, so no limit
+		// is quoted here.
+		msg = "request timed out"
 	case status != 0:
 		msg = "reading the response failed"
 	}

@@ -17,6 +17,7 @@ limitations under the License.
 package instagram
 
 import (
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -131,6 +132,9 @@ func New(cfg Config) *Client {
 	if c.maxBytes <= 0 {
 		c.maxBytes = DefaultMaxResponseBytes
 	}
+	// The reader takes one byte more than the limit to detect an oversize
+	// body; keep that from overflowing.
+	c.maxBytes = min(c.maxBytes, math.MaxInt64-1)
 	if c.clock == nil {
 		c.clock = clock.RealClock{}
 	}

@@ -74,7 +74,8 @@ type Error struct {
 	// empty.
 	UserMessage string
 	// Transient is Instagram's is_transient flag; it is also true when no
-	// response arrived at all (network error, timeout).
+	// response arrived at all (network error, timeout) and for a 5xx without
+	// an error body.
 	Transient bool
 	// RetryAfter is how long Instagram asked the caller to wait (the longer
 	// of Retry-After and the business-use-case estimated_time_to_regain_access),
