@@ -13,7 +13,8 @@ func appendField(b []byte, field string) []byte {
 }
 
 // reader decodes a payload. The first failure sticks: later reads return zero values, and the
-// caller checks ok once at the end.
+// caller checks ok once at the end. Varints must be minimal, so that a payload has exactly one
+// encoding and a ticket exactly one string form.
 type reader struct {
 	b   []byte
 	bad bool
@@ -36,7 +37,7 @@ func (r *reader) varint() int64 {
 		return 0
 	}
 	v, n := binary.Varint(r.b)
-	if n <= 0 {
+	if n <= 0 || n != len(binary.AppendVarint(nil, v)) {
 		r.bad = true
 		return 0
 	}
@@ -50,7 +51,7 @@ func (r *reader) field(maxLen int) string {
 		return ""
 	}
 	n, w := binary.Uvarint(r.b)
-	if w <= 0 || n > uint64(maxLen) || n > uint64(len(r.b)-w) {
+	if w <= 0 || w != len(binary.AppendUvarint(nil, n)) || n > uint64(maxLen) || n > uint64(len(r.b)-w) {
 		r.bad = true
 		return ""
 	}
