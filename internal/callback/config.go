@@ -1,0 +1,191 @@
+package callback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
+	"github.com/igconnect/igconnect/internal/appcreds"
+	"github.com/igconnect/igconnect/internal/instagram"
+	"github.com/igconnect/igconnect/internal/oauthstate"
+)
+
+// Paths of the callback server's endpoints.
+const (
+	StartPath          = oauthstate.StartPath
+	CallbackPath       = "/auth/instagram/callback"
+	ExchangePath       = "/auth/instagram/exchange"
+	DeauthorizePath    = "/auth/instagram/deauthorize"
+	DataDeletionPath   = "/auth/instagram/data-deletion"
+	DeletionStatusPath = "/auth/instagram/data-deletion/status"
+	HealthzPath        = "/healthz"
+	ReadyzPath         = "/readyz"
+)
+
+// cookiePath scopes the browser-binding cookie to the login endpoints: it is needed by the
+// callback and the exchange and by nothing else the host may serve.
+const cookiePath = "/auth/instagram"
+
+// DefaultStateTTL is how long a login may take from the start endpoint to the callback:
+// long enough to type a password and pass a second factor, short enough that a leaked
+// callback URL is soon useless.
+const DefaultStateTTL = 10 * time.Minute
+
+// Bounds on Config.StateTTL. Instagram's codes live an hour, so a longer state buys nothing.
+const (
+	MinStateTTL = time.Minute
+	MaxStateTTL = time.Hour
+)
+
+// Instagram is what the callback server needs from the Instagram Platform;
+// *instagram.Client implements it.
+type Instagram interface {
+	// AuthorizeURL returns the authorization window's URL for the app, redirect URI, scopes
+	// and state.
+	AuthorizeURL(clientID, redirectURI string, scopes []string, state string) string
+	// ExchangeCode trades an authorization code for a short-lived token.
+	ExchangeCode(ctx context.Context, app instagram.App, redirectURI, code string) (instagram.ShortLivedToken, error)
+	// ExchangeForLongLived trades a short-lived token for a long-lived one.
+	ExchangeForLongLived(ctx context.Context, app instagram.App, shortLived string) (instagram.LongLivedToken, error)
+	// Profile returns the account a token belongs to.
+	Profile(ctx context.Context, token string) (instagram.Profile, error)
+}
+
+// Config configures the callback server's handler. The zero values of the optional fields
+// get the defaults documented on each.
+type Config struct {
+	// Client writes connections and Secrets. It is the manager's client; its scheme must know
+	// InstagramConnection (for owner references).
+	Client client.Client
+	// APIReader reads from the API server directly. Every read goes through it: the
+	// manager's cache holds only igconnect-labelled Secrets, and a login acts on what it
+	// reads, so it must not act on a stale copy.
+	APIReader client.Reader
+	// Instagram is the Instagram Platform client.
+	Instagram Instagram
+	// Credentials resolves a connection's Instagram app; its Default is the operator's own
+	// app, used for logins without a ticket and for verifying Meta's signed requests.
+	Credentials *appcreds.Resolver
+	// Signer mints and verifies states and tickets. All replicas must share its key.
+	Signer *oauthstate.Signer
+	// Replay refuses a state that was already used on this replica.
+	Replay *oauthstate.ReplayGuard
+	// Clock stamps tokens with their issue and expiry times; nil means the real clock.
+	Clock clock.PassiveClock
+	// PublicURL is the server's external base URL, e.g. https://ig.example.com. It decides
+	// the cookie's Secure flag and the deletion status URL given to Meta. Required.
+	PublicURL string
+	// RedirectURL is the redirect_uri registered with Meta; default
+	// PublicURL+"/auth/instagram/callback". For the JSON flow it is the front end's page.
+	RedirectURL string
+	// ConnectionNamespace is where a login without a ticket finds or creates the account's
+	// connection; default "default".
+	ConnectionNamespace string
+	// SuccessURL, when set, is where a browser is sent after a successful login instead of
+	// the result page. It is fixed configuration, never taken from a request, so the
+	// server cannot be used as an open redirect.
+	SuccessURL string
+	// DefaultScopes are requested by a login without a ticket; default
+	// [instagram_business_basic].
+	DefaultScopes []string
+	// StateTTL is how long a login may take; default DefaultStateTTL, between MinStateTTL
+	// and MaxStateTTL.
+	StateTTL time.Duration
+	// Log receives one line per request (method, path, status, failure code), never a query.
+	Log logr.Logger
+}
+
+// withDefaults validates cfg and returns it with its defaults filled in.
+func (cfg Config) withDefaults() (Config, error) {
+	var errs []error
+	missing := func(name string) { errs = append(errs, fmt.Errorf("callback: Config.%s is required", name)) }
+	if cfg.Client == nil {
+		missing("Client")
+	} else if _, _, err := cfg.Client.Scheme().ObjectKinds(&igv1.InstagramConnection{}); err != nil {
+		errs = append(errs, errors.New("callback: Config.Client's scheme does not know InstagramConnection"))
+	}
+	if cfg.APIReader == nil {
+		missing("APIReader")
+	}
+	if cfg.Instagram == nil {
+		missing("Instagram")
+	}
+	if cfg.Credentials == nil {
+		missing("Credentials")
+	} else if cfg.Credentials.Reader == nil {
+		missing("Credentials.Reader")
+	}
+	if cfg.Signer == nil {
+		missing("Signer")
+	}
+	if cfg.Replay == nil {
+		missing("Replay")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.RealClock{}
+	}
+
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.PublicURL == "" {
+		missing("PublicURL")
+	} else if err := checkURL("PublicURL", cfg.PublicURL, false); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.RedirectURL == "" && cfg.PublicURL != "" {
+		cfg.RedirectURL = cfg.PublicURL + CallbackPath
+	}
+	if err := checkURL("RedirectURL", cfg.RedirectURL, true); err != nil && cfg.PublicURL != "" {
+		errs = append(errs, err)
+	}
+	if cfg.SuccessURL != "" {
+		if err := checkURL("SuccessURL", cfg.SuccessURL, true); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if cfg.ConnectionNamespace == "" {
+		cfg.ConnectionNamespace = "default"
+	}
+	if msgs := validation.IsDNS1123Label(cfg.ConnectionNamespace); len(msgs) > 0 {
+		errs = append(errs, fmt.Errorf("callback: Config.ConnectionNamespace %q is not a namespace name: %s",
+			cfg.ConnectionNamespace, strings.Join(msgs, "; ")))
+	}
+	if len(cfg.DefaultScopes) == 0 {
+		cfg.DefaultScopes = []string{string(igv1.ScopeBasic)}
+	}
+	cfg.DefaultScopes = append([]string(nil), cfg.DefaultScopes...)
+	if cfg.StateTTL == 0 {
+		cfg.StateTTL = DefaultStateTTL
+	}
+	if cfg.StateTTL < MinStateTTL || cfg.StateTTL > MaxStateTTL {
+		errs = append(errs, fmt.Errorf("callback: Config.StateTTL must lie between %s and %s", MinStateTTL, MaxStateTTL))
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// checkURL requires an absolute http(s) URL without a fragment (a fragment cannot be a
+// redirect target's part that a server sees) and, unless query is allowed, without a query.
+func checkURL(field, raw string, query bool) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("callback: Config.%s is not a URL", field)
+	case u.Scheme != "http" && u.Scheme != "https", u.Host == "":
+		return fmt.Errorf("callback: Config.%s must be an absolute http or https URL", field)
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return fmt.Errorf("callback: Config.%s must not have a fragment", field)
+	case !query && u.RawQuery != "":
+		return fmt.Errorf("callback: Config.%s must not have a query", field)
+	case u.User != nil:
+		return fmt.Errorf("callback: Config.%s must not carry credentials", field)
+	}
+	return nil
+}

@@ -1,0 +1,178 @@
+package callback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
+	"github.com/igconnect/igconnect/internal/tokensecret"
+)
+
+// errSecretForeign stops a Secret write when the Secret turns out to be someone else's.
+var errSecretForeign = errors.New("the token Secret belongs to another object")
+
+// persist stores a login's token. With a ticket (target set) it goes to that connection;
+// without, to the account's connection in ConnectionNamespace, created if there is none.
+// The account check and the Secret's ownership check come before any write, so a refused
+// login writes nothing. It writes spec only when it creates a connection, and never status.
+func (s *server) persist(ctx context.Context, target *igv1.InstagramConnection, rec tokensecret.Record) (*igv1.InstagramConnection, *failure) {
+	conn := target
+	if conn == nil {
+		var f *failure
+		if conn, f = s.accountConnection(ctx, rec); f != nil {
+			return nil, f
+		}
+	}
+	if pin := conn.Spec.InstagramUserID; pin != "" && pin != rec.UserID {
+		return nil, errAccountMismatch(conn, rec)
+	}
+	if err := s.writeSecret(ctx, conn, rec); err != nil {
+		if errors.Is(err, errSecretForeign) {
+			return nil, errSecretConflict(conn)
+		}
+		return nil, kubeFailure(err)
+	}
+	return conn, nil
+}
+
+// accountConnectionName is the name of the connection a login without a ticket creates.
+func accountConnectionName(userID string) string { return "ig-" + userID }
+
+// accountSecretName is the token Secret name of such a connection.
+func accountSecretName(userID string) string { return "ig-" + userID + "-token" }
+
+// accountConnection finds the connection for the login's account in ConnectionNamespace:
+// one already pinned to it (preferring the name igconnect would give it), else a new one
+// named ig-<userID>. The name is fixed by the account, so concurrent first logins of one
+// account race to create the same object and all end up with it.
+func (s *server) accountConnection(ctx context.Context, rec tokensecret.Record) (*igv1.InstagramConnection, *failure) {
+	ns, name := s.cfg.ConnectionNamespace, accountConnectionName(rec.UserID)
+	list := &igv1.InstagramConnectionList{}
+	if err := s.cfg.APIReader.List(ctx, list, client.InNamespace(ns)); err != nil {
+		return nil, kubeFailure(err)
+	}
+	var pinned []*igv1.InstagramConnection
+	for i := range list.Items {
+		c := &list.Items[i]
+		if c.Spec.InstagramUserID == rec.UserID && c.DeletionTimestamp.IsZero() {
+			pinned = append(pinned, c)
+		}
+	}
+	sort.Slice(pinned, func(i, j int) bool {
+		if (pinned[i].Name == name) != (pinned[j].Name == name) {
+			return pinned[i].Name == name
+		}
+		return pinned[i].Name < pinned[j].Name
+	})
+	if len(pinned) > 0 {
+		return pinned[0], nil
+	}
+
+	conn := &igv1.InstagramConnection{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace: ns,
+			Name:      name,
+			Labels:    map[string]string{igv1.LabelManagedBy: igv1.ManagedByValue},
+		},
+		Spec: igv1.InstagramConnectionSpec{
+			InstagramUserID: rec.UserID,
+			SecretName:      accountSecretName(rec.UserID),
+		},
+	}
+	err := s.cfg.Client.Create(ctx, conn)
+	if err == nil {
+		s.cfg.Log.Info("Created connection for a new account", "connection", ns+"/"+name, "userID", rec.UserID)
+		return conn, nil
+	}
+	if !apierrors.IsAlreadyExists(err) {
+		return nil, kubeFailure(err)
+	}
+	// Another login of the same account created it first, or a person made one by that name.
+	existing := &igv1.InstagramConnection{}
+	if err := s.cfg.APIReader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, existing); err != nil {
+		return nil, kubeFailure(err)
+	}
+	if !existing.DeletionTimestamp.IsZero() {
+		f := fail(http.StatusServiceUnavailable, codeKubernetes, "The account's connection is being deleted",
+			fmt.Sprintf("InstagramConnection %s/%s is being deleted, so the token was not stored.", ns, name),
+			"Wait until it is gone, then start the login again.")
+		f.retryAfter = defaultRetryAfter
+		return nil, f
+	}
+	return existing, nil
+}
+
+// writeSecret makes the connection's token Secret hold rec, owned by the connection,
+// creating it if needed. A Secret another object owns is left alone (errSecretForeign), as
+// is one nothing owns that holds no token: it may be anyone's Secret that merely has the
+// name, the same rule the reconciler applies before adopting a Secret.
+func (s *server) writeSecret(ctx context.Context, conn *igv1.InstagramConnection, rec tokensecret.Record) error {
+	key := client.ObjectKey{Namespace: conn.Namespace, Name: conn.Spec.SecretName}
+	scheme := s.cfg.Client.Scheme()
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		secret := &corev1.Secret{}
+		err := s.cfg.APIReader.Get(ctx, key, secret)
+		if apierrors.IsNotFound(err) {
+			secret = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
+			tokensecret.Apply(secret, conn.Name, conn.Spec.SecretTemplate, rec)
+			if err := controllerutil.SetControllerReference(conn, secret, scheme); err != nil {
+				return err
+			}
+			err := s.cfg.Client.Create(ctx, secret)
+			if apierrors.IsAlreadyExists(err) {
+				// Created meanwhile (a concurrent login): read it and update it instead.
+				return apierrors.NewConflict(schema.GroupResource{Resource: "secrets"}, key.Name, err)
+			}
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		switch tokensecret.OwnershipOf(secret, conn) {
+		case tokensecret.Foreign:
+			return errSecretForeign
+		case tokensecret.Unowned:
+			if !tokensecret.Read(secret).HasToken() {
+				return errSecretForeign
+			}
+		}
+		changed := tokensecret.Apply(secret, conn.Name, conn.Spec.SecretTemplate, rec)
+		if metav1.GetControllerOf(secret) == nil {
+			if err := controllerutil.SetControllerReference(conn, secret, scheme); err != nil {
+				return err
+			}
+			changed = true
+		}
+		if !changed {
+			return nil
+		}
+		return s.cfg.Client.Update(ctx, secret)
+	})
+}
+
+func errAccountMismatch(conn *igv1.InstagramConnection, rec tokensecret.Record) *failure {
+	return fail(http.StatusConflict, codeAccountMismatch, "Wrong Instagram account",
+		fmt.Sprintf("InstagramConnection %s/%s is pinned to the Instagram account with user id %s, but this login "+
+			"authorized @%s (user id %s). Reason: %s. Nothing was written.",
+			conn.Namespace, conn.Name, conn.Spec.InstagramUserID, rec.Username, rec.UserID, igv1.ReasonAccountMismatch),
+		"Log out of Instagram (or use a private window), start the login again and log in with the pinned account.")
+}
+
+func errSecretConflict(conn *igv1.InstagramConnection) *failure {
+	return fail(http.StatusConflict, codeSecretConflict, "The token Secret belongs to something else",
+		fmt.Sprintf("InstagramConnection %s/%s stores its token in Secret %s, but that Secret is owned by another "+
+			"object or is not an igconnect token Secret, so igconnect leaves it untouched. Reason: %s. Nothing was written.",
+			conn.Namespace, conn.Name, conn.Spec.SecretName, igv1.ReasonSecretConflict),
+		"Change the connection's spec.secretName to a free name (or remove the other Secret), then start the login again.")
+}
