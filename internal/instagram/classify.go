@@ -115,7 +115,7 @@ func classify(ep Endpoint, a apiError) Class {
 	switch {
 	// A refresh before the token is 24h old (the sandbox's documented
 	// answer, code 100): the token is fine, it is only too early.
-	case has("less than 24 hours old", "cannot be refreshed yet"):
+	case isTooEarlyMessage(msg):
 		return ClassRetryLater
 	// Meta App credentials used instead of the Instagram ones, or a wrong
 	// secret: no retry can fix it.
@@ -223,4 +223,11 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// isTooEarlyMessage reports whether an error message is the refusal to refresh a token that
+// is under 24 hours old.
+func isTooEarlyMessage(msg string) bool {
+	msg = strings.ToLower(msg)
+	return strings.Contains(msg, "less than 24 hours old") || strings.Contains(msg, "cannot be refreshed yet")
 }

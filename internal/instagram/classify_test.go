@@ -143,3 +143,19 @@ func TestClassify(t *testing.T) {
 		})
 	}
 }
+
+func TestIsRefreshTooEarly(t *testing.T) {
+	tooEarly := &Error{Endpoint: EndpointRefresh, Code: 100, Class: ClassRetryLater,
+		Message: "(#100) The access token is less than 24 hours old and cannot be refreshed yet"}
+	if !IsRefreshTooEarly(tooEarly) {
+		t.Error("the sandbox's too-early refusal must be recognised")
+	}
+	if IsRefreshTooEarly(&Error{Endpoint: EndpointRefresh, Code: 4, Class: ClassRetryLater, Message: "(#4) Application request limit reached"}) {
+		t.Error("throttling is not a too-early refusal")
+	}
+	other := *tooEarly
+	other.Endpoint = EndpointProfile
+	if IsRefreshTooEarly(&other) || IsRefreshTooEarly(nil) {
+		t.Error("only a refresh can be too early")
+	}
+}

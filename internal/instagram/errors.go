@@ -167,3 +167,12 @@ func RetryAfterOf(err error) time.Duration {
 	}
 	return 0
 }
+
+// IsRefreshTooEarly reports whether err is Instagram refusing to refresh a token because it
+// is under 24 hours old. The token is fine, and the refusal tells its age: it was issued
+// within the last 24 hours. That is what an operator importing a token of unknown age needs
+// to know, so it is told apart from other failures worth retrying.
+func IsRefreshTooEarly(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Endpoint == EndpointRefresh && isTooEarlyMessage(e.Message)
+}

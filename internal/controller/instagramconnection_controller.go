@@ -1,0 +1,132 @@
+// Package controller holds the InstagramConnection reconciler: it keeps every connection's
+// token usable, refreshing it on a schedule derived from the token, and is the only writer
+// of the connection's status.
+package controller
+
+import (
+	"context"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
+	"github.com/igconnect/igconnect/internal/appcreds"
+	"github.com/igconnect/igconnect/internal/instagram"
+	"github.com/igconnect/igconnect/internal/oauthstate"
+)
+
+// Instagram is what the reconciler needs from Instagram; *instagram.Client implements it.
+type Instagram interface {
+	// ExchangeForLongLived trades a short-lived token for a long-lived one.
+	ExchangeForLongLived(ctx context.Context, app instagram.App, shortLived string) (instagram.LongLivedToken, error)
+	// RefreshToken extends a long-lived token and returns its replacement.
+	RefreshToken(ctx context.Context, longLived string) (instagram.LongLivedToken, error)
+	// Profile returns the account a token belongs to.
+	Profile(ctx context.Context, token string) (instagram.Profile, error)
+}
+
+// TicketSigner mints the tickets that bind a login to one connection; *oauthstate.Signer
+// implements it.
+type TicketSigner interface {
+	// Ticket returns the ticket for the connection ref names.
+	Ticket(ref oauthstate.TicketRef) string
+}
+
+// InstagramConnectionReconciler reconciles InstagramConnection objects.
+type InstagramConnectionReconciler struct {
+	// Client reads through the manager's cache, which holds only igconnect's own Secrets.
+	client.Client
+	// APIReader reads Secrets that carry no igconnect label yet: a token a person put there
+	// to be imported, or a foreign Secret.
+	APIReader client.Reader
+	// Recorder emits events that mirror the condition reasons.
+	Recorder events.EventRecorder
+	// Clock is read once per reconcile; tests inject a fake one.
+	Clock clock.PassiveClock
+	// Instagram is the Instagram Platform client.
+	Instagram Instagram
+	// Credentials resolves each connection's Instagram app.
+	Credentials *appcreds.Resolver
+	// Tickets mints the ticket of status.authorizationURL.
+	Tickets TicketSigner
+	// PublicURL is the callback server's external base URL; without it no
+	// authorizationURL can be offered.
+	PublicURL string
+	// Policy holds the refresh schedule and back-off settings.
+	Policy Policy
+	// MaxConcurrentReconciles bounds the reconciles run at once (default 1).
+	MaxConcurrentReconciles int
+}
+
+// +kubebuilder:rbac:groups=instagram.igconnect.dev,resources=instagramconnections,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=instagram.igconnect.dev,resources=instagramconnections/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one connection's token Secret and status in line with its token: it
+// imports a token a person put in the Secret, refreshes the token when due, and reports
+// what needs a person. The status is written once, at the end, and only if it changed.
+func (r *InstagramConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+	conn := &igv1.InstagramConnection{}
+	if err := r.Get(ctx, req.NamespacedName, conn); err != nil {
+		forgetConnection(req.NamespacedName, err)
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !conn.DeletionTimestamp.IsZero() {
+		// The token Secret is owned by the connection; garbage collection removes it.
+		return ctrl.Result{}, nil
+	}
+
+	now := r.Clock.Now()
+	before := conn.DeepCopy()
+	defer func() {
+		if err := r.finishStatus(ctx, before, conn, now); err != nil {
+			retErr = kerrors.NewAggregate([]error{retErr, err})
+		}
+	}()
+	return r.reconcileToken(ctx, conn, now)
+}
+
+// finishStatus stamps the observed generation, emits the events that mirror condition
+// changes, records metrics and patches the status if anything changed.
+func (r *InstagramConnectionReconciler) finishStatus(ctx context.Context, before, conn *igv1.InstagramConnection, now time.Time) error {
+	conn.Status.ObservedGeneration = conn.Generation
+	stampObservedGeneration(conn)
+	r.emitConditionEvents(before, conn)
+	recordConnectionMetrics(conn)
+	if equality.Semantic.DeepEqual(before.Status, conn.Status) {
+		return nil
+	}
+	return client.IgnoreNotFound(r.Status().Patch(ctx, conn, client.MergeFrom(before)))
+}
+
+// SetupWithManager registers the reconciler. Status patches do not trigger it (status is
+// its own output); spec changes, annotation changes (the refresh request) and changes to the
+// owned token Secret do.
+func (r *InstagramConnectionReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	if r.Policy == (Policy{}) {
+		r.Policy = DefaultPolicy()
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&igv1.InstagramConnection{}, builder.WithPredicates(
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&corev1.Secret{}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
+		Named("instagramconnection").
+		Complete(r)
+}
+
+func logFrom(ctx context.Context) logr.Logger { return ctrl.LoggerFrom(ctx) }

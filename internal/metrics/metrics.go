@@ -1,0 +1,110 @@
+// Package metrics defines igconnect's Prometheus metrics, registered on controller-runtime's
+// registry so they are served on the manager's metrics endpoint. Per-connection series carry
+// only the namespace and name; nothing secret is ever a label.
+package metrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/types"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/igconnect/igconnect/internal/instagram"
+)
+
+var (
+	// TokenExpiry is each connection's token expiry, as a Unix timestamp.
+	TokenExpiry = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "igconnect_token_expiry_timestamp_seconds",
+		Help: "When each connection's token expires (Unix seconds).",
+	}, []string{"namespace", "name"})
+
+	// NextRefresh is when each connection's token is next refreshed, as a Unix timestamp.
+	NextRefresh = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "igconnect_token_next_refresh_timestamp_seconds",
+		Help: "When each connection's token is next refreshed (Unix seconds).",
+	}, []string{"namespace", "name"})
+
+	// ConnectionReady is 1 while a connection is Ready, labelled with the Ready reason.
+	ConnectionReady = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "igconnect_connection_ready",
+		Help: "1 when the connection is Ready, else 0; reason is the Ready condition's reason.",
+	}, []string{"namespace", "name", "reason"})
+
+	// Refreshes counts token refresh attempts by result.
+	Refreshes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "igconnect_refresh_total",
+		Help: "Token refresh attempts by result: success or the class of the failure.",
+	}, []string{"result"})
+
+	// InstagramCalls counts HTTP requests to Instagram by endpoint and outcome.
+	InstagramCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "igconnect_instagram_calls_total",
+		Help: "HTTP requests to Instagram by endpoint and outcome (success or the class of the failure).",
+	}, []string{"endpoint", "outcome"})
+
+	// InstagramCallDuration observes the duration of HTTP requests to Instagram.
+	InstagramCallDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "igconnect_instagram_call_duration_seconds",
+		Help:    "Duration of HTTP requests to Instagram by endpoint.",
+		Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 10),
+	}, []string{"endpoint"})
+
+	// InstagramAppUsage is the highest usage percentage Instagram last reported in its
+	// rate-limit headers; throttling starts at 100.
+	InstagramAppUsage = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "igconnect_instagram_usage_percent",
+		Help: "Highest call, CPU or time usage percentage in Instagram's last rate-limit headers.",
+	})
+
+	// Logins counts logins through the callback server by result.
+	Logins = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "igconnect_logins_total",
+		Help: "Logins through the callback server by result.",
+	}, []string{"result"})
+)
+
+func init() {
+	ctrlmetrics.Registry.MustRegister(TokenExpiry, NextRefresh, ConnectionReady, Refreshes, InstagramCalls,
+		InstagramCallDuration, InstagramAppUsage, Logins)
+}
+
+// ObserveInstagramCall records one HTTP request to Instagram; it is the instagram.Config
+// Observer the manager installs.
+func ObserveInstagramCall(c instagram.CallInfo) {
+	InstagramCalls.WithLabelValues(string(c.Endpoint), string(c.Outcome)).Inc()
+	InstagramCallDuration.WithLabelValues(string(c.Endpoint)).Observe(c.Duration.Seconds())
+	if p := c.Usage.MaxPercent(); p > 0 {
+		InstagramAppUsage.Set(float64(p))
+	}
+}
+
+// SetConnection records a connection's token times and readiness. Zero times remove the
+// series, so a dashboard never shows a stale expiry.
+func SetConnection(key types.NamespacedName, expiresAt, nextRefresh time.Time, ready bool, reason string) {
+	setTimestamp(TokenExpiry, key, expiresAt)
+	setTimestamp(NextRefresh, key, nextRefresh)
+	ConnectionReady.DeletePartialMatch(prometheus.Labels{"namespace": key.Namespace, "name": key.Name})
+	v := 0.0
+	if ready {
+		v = 1
+	}
+	ConnectionReady.WithLabelValues(key.Namespace, key.Name, reason).Set(v)
+}
+
+// ForgetConnection removes a deleted connection's series.
+func ForgetConnection(key types.NamespacedName) {
+	labels := prometheus.Labels{"namespace": key.Namespace, "name": key.Name}
+	TokenExpiry.Delete(labels)
+	NextRefresh.Delete(labels)
+	ConnectionReady.DeletePartialMatch(labels)
+}
+
+func setTimestamp(g *prometheus.GaugeVec, key types.NamespacedName, t time.Time) {
+	if t.IsZero() {
+		g.DeleteLabelValues(key.Namespace, key.Name)
+		return
+	}
+	g.WithLabelValues(key.Namespace, key.Name).Set(float64(t.Unix()))
+}
