@@ -22,8 +22,6 @@ import (
 	"github.com/igconnect/igconnect/internal/tokensecret"
 )
 
-
-
 var seq atomic.Int64
 
 // fixture is one connection under test, with its own sandbox account.
