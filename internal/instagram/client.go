@@ -198,6 +198,13 @@ func (r request) localError(class Class, msg string) *Error {
 // request to the Observer exactly once, with the final outcome (a 200 whose
 // body cannot be decoded is a failure, not a success).
 func (c *Client) call(ctx context.Context, r request, decode func([]byte) error) error {
+	// Waiting for the rate limit is not part of the call's timeout: a paced call
+	// is slow because igconnect chose to be, not because Instagram is.
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return r.localError(ClassRetryLater, "waiting for the Instagram call-rate limit: "+err.Error())
+		}
+	}
 	// The per-call timeout also covers reading the body, which
 	// http.Client.Timeout alone would not for a caller-supplied client.
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)

@@ -17,6 +17,7 @@ limitations under the License.
 package instagram
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strings"
@@ -83,6 +84,16 @@ type Config struct {
 	// real clock; tests that use a fake clock elsewhere pass it here so that
 	// both agree on "now".
 	Clock clock.PassiveClock
+	// Limiter, when set, paces every request: Wait is called before each one, so
+	// the operator never exceeds the call rate it was configured with, however many
+	// reconciles or logins run at once. *rate.Limiter (golang.org/x/time/rate)
+	// implements it.
+	Limiter Limiter
+}
+
+// Limiter paces requests; Wait blocks until the next request may be sent.
+type Limiter interface {
+	Wait(ctx context.Context) error
 }
 
 // App holds the credentials of an Instagram app. These are the Instagram App
@@ -109,6 +120,7 @@ type Client struct {
 	maxBytes     int64
 	observer     func(CallInfo)
 	clock        clock.PassiveClock
+	limiter      Limiter
 }
 
 // New returns a Client for cfg, with defaults for its zero fields. It does
@@ -125,6 +137,7 @@ func New(cfg Config) *Client {
 		maxBytes:     cfg.MaxResponseBytes,
 		observer:     cfg.Observer,
 		clock:        cfg.Clock,
+		limiter:      cfg.Limiter,
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
