@@ -1,0 +1,196 @@
+/*
+Copyright 2026 The igconnect Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command manager runs igconnect: the InstagramConnection reconciler and the OAuth callback
+// server, in one process, against the cluster of the current kubeconfig or service account.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/time/rate"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
+	"github.com/igconnect/igconnect/internal/appcreds"
+	"github.com/igconnect/igconnect/internal/callback"
+	"github.com/igconnect/igconnect/internal/controller"
+	"github.com/igconnect/igconnect/internal/instagram"
+	"github.com/igconnect/igconnect/internal/metrics"
+	"github.com/igconnect/igconnect/internal/oauthstate"
+)
+
+var setupLog = ctrl.Log.WithName("setup")
+
+func main() {
+	opts, zapOpts, err := parseOptions(os.Args[1:], os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(zapOpts)))
+	if err := run(ctrl.SetupSignalHandler(), opts); err != nil {
+		setupLog.Error(err, "Manager stopped")
+		os.Exit(1)
+	}
+}
+
+// run builds the manager from opts and runs it until ctx ends.
+func run(ctx context.Context, o options) error {
+	restCfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("find the cluster (kubeconfig or in-cluster service account): %w", err)
+	}
+	restCfg.QPS, restCfg.Burst = o.kubeAPIQPS, o.kubeAPIBurst
+
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return err
+	}
+	if err := igv1.AddToScheme(scheme); err != nil {
+		return err
+	}
+
+	key, err := stateKey(ctx, o, restCfg, scheme)
+	if err != nil {
+		return err
+	}
+
+	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
+		Scheme:                        scheme,
+		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
+		HealthProbeBindAddress:        o.probeAddr,
+		LeaderElection:                o.leaderElect,
+		LeaderElectionID:              "igconnect.instagram.igconnect.dev",
+		LeaderElectionNamespace:       o.namespace,
+		LeaderElectionReleaseOnCancel: true,
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			// Only igconnect's own Secrets are cached and watched: a cluster's other
+			// Secrets are none of its business and would cost memory.
+			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{igv1.LabelManagedBy: igv1.ManagedByValue})},
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("create manager: %w", err)
+	}
+
+	clk := clock.RealClock{}
+	ig := instagram.New(instagram.Config{
+		AuthorizeURL: o.authorizeURL,
+		APIURL:       o.apiURL,
+		GraphURL:     o.graphURL,
+		GraphVersion: o.graphVersion,
+		Observer:     metrics.ObserveInstagramCall,
+		Limiter:      rate.NewLimiter(rate.Limit(o.instagramQPS), o.instagramBurst),
+	})
+	creds := &appcreds.Resolver{Reader: mgr.GetAPIReader(), Default: o.app}
+	signer, err := oauthstate.NewSigner(key, clk)
+	if err != nil {
+		return fmt.Errorf("state key: %w", err)
+	}
+
+	policy := controller.DefaultPolicy()
+	policy.MinRefreshAge = o.minRefreshAge
+	if err := (&controller.InstagramConnectionReconciler{
+		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
+		Recorder:                mgr.GetEventRecorder("igconnect"),
+		Clock:                   clk,
+		Instagram:               ig,
+		Credentials:             creds,
+		Tickets:                 signer,
+		PublicURL:               o.publicURL,
+		Policy:                  policy,
+		MaxConcurrentReconciles: o.maxConcurrentReconciles,
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up the controller: %w", err)
+	}
+
+	if o.callbackAddr != "0" {
+		handler, err := callback.NewHandler(callback.Config{
+			Client:              mgr.GetClient(),
+			APIReader:           mgr.GetAPIReader(),
+			Instagram:           ig,
+			Credentials:         creds,
+			Signer:              signer,
+			Replay:              oauthstate.NewReplayGuard(clk, 100_000),
+			Clock:               clk,
+			PublicURL:           o.publicURL,
+			RedirectURL:         o.redirectURL,
+			ConnectionNamespace: o.connectionNamespace,
+			SuccessURL:          o.successURL,
+			Log:                 ctrl.Log.WithName("callback"),
+		})
+		if err != nil {
+			return fmt.Errorf("set up the callback server: %w", err)
+		}
+		shutdown := 10 * time.Second
+		// Every replica serves logins; the callback writes only spec and Secrets,
+		// which is safe from any replica.
+		if err := mgr.Add(&manager.Server{Name: "callback", Server: callback.NewServer(o.callbackAddr, handler),
+			ShutdownTimeout: &shutdown}); err != nil {
+			return err
+		}
+	}
+
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return err
+	}
+	setupLog.Info("Starting manager", "namespace", o.namespace, "publicURL", o.publicURL,
+		"callback", o.callbackAddr, "instagramAPI", o.apiURL, "instagramGraph", o.graphURL,
+		"operatorApp", o.app.ClientID != "")
+	return mgr.Start(ctx)
+}
+
+// stateKey returns the key that signs OAuth states and tickets: IGCONNECT_STATE_KEY when
+// set, else a Secret in the operator's namespace that the first replica creates, so that
+// every replica verifies what any other signed.
+func stateKey(ctx context.Context, o options, restCfg *restConfig, scheme *runtime.Scheme) ([]byte, error) {
+	key, err := oauthstate.KeyFromEnv()
+	if err == nil {
+		return key, nil
+	}
+	if !errors.Is(err, oauthstate.ErrKeyNotSet) {
+		return nil, fmt.Errorf("IGCONNECT_STATE_KEY: %w", err)
+	}
+	c, err := client.New(restCfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, err
+	}
+	key, err = oauthstate.LoadOrCreateKey(ctx, c, o.namespace, o.stateKeySecret)
+	if err != nil {
+		return nil, fmt.Errorf("state key Secret %s/%s: %w", o.namespace, o.stateKeySecret, err)
+	}
+	return key, nil
+}

@@ -1,0 +1,160 @@
+/*
+Copyright 2026 The igconnect Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/igconnect/igconnect/internal/controller"
+	"github.com/igconnect/igconnect/internal/instagram"
+)
+
+// restConfig keeps main.go's signatures short.
+type restConfig = rest.Config
+
+// serviceAccountNamespaceFile holds the pod's namespace when running in a cluster.
+const serviceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+// options are the manager's settings: the flags and environment of CONTRACT §3.
+type options struct {
+	metricsAddr, probeAddr, callbackAddr string
+	leaderElect                          bool
+
+	publicURL, redirectURL, successURL string
+	namespace, connectionNamespace     string
+	stateKeySecret                     string
+
+	authorizeURL, apiURL, graphURL, graphVersion string
+	app                                          instagram.App
+	minRefreshAge                                time.Duration
+	instagramQPS                                 float64
+	instagramBurst                               int
+
+	kubeAPIQPS              float32
+	kubeAPIBurst            int
+	maxConcurrentReconciles int
+}
+
+// parseOptions reads the flags and environment. Bad values are reported all at once, with
+// the flag's name, before anything starts.
+func parseOptions(args []string, getenv func(string) string) (options, *zap.Options, error) {
+	var o options
+	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the metrics endpoint; 0 turns it off.")
+	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
+	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect one leader among replicas to run the reconciler; "+
+		"every replica serves the callback.")
+	fs.StringVar(&o.publicURL, "public-url", "", "The callback server's external base URL, e.g. https://ig.example.com.")
+	fs.StringVar(&o.redirectURL, "redirect-url", "", "The redirect_uri registered with Meta "+
+		"(default <public-url>/auth/instagram/callback).")
+	fs.StringVar(&o.successURL, "success-url", "", "Where to send the browser after a login instead of the result page.")
+	fs.StringVar(&o.callbackAddr, "callback-bind-address", ":8082", "Address of the callback server; 0 turns it off.")
+	fs.StringVar(&o.connectionNamespace, "connection-namespace", "", "Namespace where logins create connections "+
+		"(default: the operator's namespace).")
+	fs.StringVar(&o.namespace, "namespace", "", "The operator's own namespace, for its lease and state key "+
+		"(default: the pod's namespace, else default).")
+	fs.StringVar(&o.stateKeySecret, "state-key-secret", "igconnect-state-key", "Secret holding the key that signs "+
+		"OAuth states and tickets when IGCONNECT_STATE_KEY is not set; created on first start.")
+	fs.StringVar(&o.authorizeURL, "instagram-authorize-url", instagram.DefaultAuthorizeURL, "Instagram's authorize page.")
+	fs.StringVar(&o.apiURL, "instagram-api-url", instagram.DefaultAPIURL, "Instagram's code exchange host.")
+	fs.StringVar(&o.graphURL, "instagram-graph-url", instagram.DefaultGraphURL, "Instagram's token and profile host.")
+	fs.StringVar(&o.graphVersion, "instagram-graph-version", instagram.DefaultGraphVersion, "Graph API version for /me.")
+	fs.DurationVar(&o.minRefreshAge, "min-refresh-age", controller.DefaultMinRefreshAge,
+		"Instagram's minimum token age for a refresh.")
+	fs.Float64Var(&o.instagramQPS, "instagram-calls-per-second", 20, "Most calls to Instagram per second, "+
+		"across all connections and logins.")
+	fs.IntVar(&o.instagramBurst, "instagram-burst", 20, "Calls to Instagram allowed at once above the rate.")
+	var qps float64
+	fs.Float64Var(&qps, "kube-api-qps", 50, "Requests per second to the Kubernetes API server.")
+	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", 100, "Requests to the Kubernetes API server allowed at once above the rate.")
+	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "Connections reconciled at once.")
+	zapOpts := &zap.Options{}
+	zapOpts.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return o, nil, err
+	}
+	o.kubeAPIQPS = float32(qps)
+	o.app = instagram.App{
+		ClientID:     strings.TrimSpace(getenv("INSTAGRAM_CLIENT_ID")),
+		ClientSecret: strings.TrimSpace(getenv("INSTAGRAM_CLIENT_SECRET")),
+	}
+	if o.namespace == "" {
+		o.namespace = podNamespace(getenv)
+	}
+	if o.connectionNamespace == "" {
+		o.connectionNamespace = o.namespace
+	}
+	o.publicURL = strings.TrimRight(o.publicURL, "/")
+	if o.redirectURL == "" && o.publicURL != "" {
+		o.redirectURL = o.publicURL + "/auth/instagram/callback"
+	}
+	return o, zapOpts, o.validate()
+}
+
+// validate reports every bad value at once.
+func (o options) validate() error {
+	var problems []string
+	for name, v := range map[string]string{"--public-url": o.publicURL, "--redirect-url": o.redirectURL,
+		"--success-url": o.successURL, "--instagram-authorize-url": o.authorizeURL,
+		"--instagram-api-url": o.apiURL, "--instagram-graph-url": o.graphURL} {
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			problems = append(problems, fmt.Sprintf("%s must be an absolute http(s) URL, got %q", name, v))
+		}
+	}
+	if o.minRefreshAge <= 0 {
+		problems = append(problems, "--min-refresh-age must be positive")
+	}
+	if o.instagramQPS <= 0 || o.instagramBurst < 1 {
+		problems = append(problems, "--instagram-calls-per-second must be positive and --instagram-burst at least 1")
+	}
+	if o.kubeAPIQPS <= 0 || o.kubeAPIBurst < 1 {
+		problems = append(problems, "--kube-api-qps must be positive and --kube-api-burst at least 1")
+	}
+	if o.maxConcurrentReconciles < 1 {
+		problems = append(problems, "--max-concurrent-reconciles must be at least 1")
+	}
+	if (o.app.ClientID == "") != (o.app.ClientSecret == "") {
+		problems = append(problems, "set both INSTAGRAM_CLIENT_ID and INSTAGRAM_CLIENT_SECRET, or neither")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return nil
+}
+
+// podNamespace is the namespace the manager runs in: POD_NAMESPACE, the service account's
+// namespace in a cluster, else "default".
+func podNamespace(getenv func(string) string) string {
+	if ns := getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	if b, err := os.ReadFile(serviceAccountNamespaceFile); err == nil && strings.TrimSpace(string(b)) != "" {
+		return strings.TrimSpace(string(b))
+	}
+	return "default"
+}
