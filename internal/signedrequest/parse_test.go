@@ -17,10 +17,15 @@ const (
 // signRaw signs an arbitrary payload body, for the shapes Sign cannot produce
 // (numeric user_id, bad JSON, missing fields).
 func signRaw(key, body string) string {
-	payloadB64 := base64.RawURLEncoding.EncodeToString([]byte(body))
+	return signSegment(key, base64.RawURLEncoding.EncodeToString([]byte(body)))
+}
+
+// signSegment signs a payload segment as given, so a value can pass the HMAC check and still
+// carry a segment that is not base64.
+func signSegment(key, segment string) string {
 	h := hmac.New(sha256.New, []byte(key))
-	h.Write([]byte(payloadB64))
-	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)) + "." + payloadB64
+	h.Write([]byte(segment))
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)) + "." + segment
 }
 
 // toStdAlphabet rewrites a value into the standard base64 alphabet with padding, keeping the
@@ -42,6 +47,9 @@ func TestParse(t *testing.T) {
 	sig, payloadB64, _ := strings.Cut(valid, ".")
 	// A body whose standard base64 holds '+' and '/', so the std-alphabet case tests them.
 	stdBody := `{"algorithm":"HMAC-SHA256","user_id":"17841400000000001","issued_at":1700000000,"x":"???>>>"}`
+	if !strings.ContainsAny(toStdAlphabet(secret, stdBody), "+/") {
+		t.Fatal("std-alphabet test body encodes without '+' or '/'")
+	}
 
 	tests := []struct {
 		name    string
@@ -84,7 +92,9 @@ func TestParse(t *testing.T) {
 		{name: "three parts", value: valid + ".x", secrets: []string{secret}, wantErr: ErrMalformed},
 		{name: "bad base64 signature", value: "**." + payloadB64, secrets: []string{secret}, wantErr: ErrMalformed},
 		{name: "newline in signature", value: sig[:10] + "\n" + sig[10:] + "." + payloadB64, secrets: []string{secret}, wantErr: ErrMalformed},
-		{name: "bad base64 payload", value: signRaw(secret, "x")[:44] + "!!!!", secrets: []string{secret}, wantErr: ErrBadSignature},
+		{name: "payload altered to bad base64", value: signRaw(secret, "x")[:44] + "!!!!", secrets: []string{secret}, wantErr: ErrBadSignature},
+		{name: "signed bad base64 payload", value: signSegment(secret, "!!!!"), secrets: []string{secret}, wantErr: ErrMalformed},
+		{name: "signed payload with bad base64 length", value: signSegment(secret, "A"), secrets: []string{secret}, wantErr: ErrMalformed},
 		{name: "bad JSON", value: signRaw(secret, `{"algorithm":`), secrets: []string{secret}, wantErr: ErrMalformed},
 		{name: "JSON array", value: signRaw(secret, `[1,2]`), secrets: []string{secret}, wantErr: ErrMalformed},
 		{
