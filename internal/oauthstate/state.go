@@ -15,9 +15,9 @@ const (
 	FlowJSON     = "json"
 )
 
-// MaxStateLength bounds the states VerifyState will look at. A state is about 140 bytes
-// without a ticket and about 200 with a typical one; the longest possible ticket fields (see
-// MaxTicketLength) bring it to about 650.
+// MaxStateLength bounds the states VerifyState will look at. A bare state is under 90 bytes,
+// one with a browser binding and a typical ticket under 180; the longest possible ticket
+// fields (see MaxTicketLength) bring it to about 620.
 const MaxStateLength = 1024
 
 // MaxClockSkew is how far in the future a state's issue time may lie, to allow for replicas
