@@ -461,3 +461,14 @@ func jsonEqual(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return bytes.Equal(x, y)
 }
+
+// clockAt is a fake clock at t.
+func clockAt(t time.Time) *clocktesting.FakeClock { return clocktesting.NewFakeClock(t) }
+
+// pageText is a page's main text, for failure messages.
+func pageText(body string) string {
+	if i := strings.Index(body, "<main>"); i >= 0 {
+		body = body[i:]
+	}
+	return body
+}
