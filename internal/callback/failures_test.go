@@ -447,7 +447,9 @@ func TestExchangeRefusals(t *testing.T) {
 		want refusal
 	}{
 		{name: "form body", do: func(e *env, b *browser) func() response {
-			return func() response { return b.post(ExchangePath, "application/x-www-form-urlencoded", []byte("code=a&state=b")) }
+			return func() response {
+				return b.post(ExchangePath, "application/x-www-form-urlencoded", []byte("code=a&state=b"))
+			}
 		}, want: refusal{http.StatusUnsupportedMediaType, codeUnsupportedMediaType, []string{"application/json"}}},
 		{name: "not JSON", do: func(e *env, b *browser) func() response {
 			return func() response { return b.post(ExchangePath, "application/json", []byte("{code:")) }
