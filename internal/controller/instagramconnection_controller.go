@@ -10,6 +10,7 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -76,7 +77,7 @@ type InstagramConnectionReconciler struct {
 // Reconcile brings one connection's token Secret and status in line with its token: it
 // imports a token a person put in the Secret, refreshes the token when due, and reports
 // what needs a person. The status is written once, at the end, and only if it changed.
-func (r *InstagramConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+func (r *InstagramConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
 	conn := &igv1.InstagramConnection{}
 	if err := r.Get(ctx, req.NamespacedName, conn); err != nil {
 		forgetConnection(req.NamespacedName, err)
@@ -90,25 +91,45 @@ func (r *InstagramConnectionReconciler) Reconcile(ctx context.Context, req ctrl.
 	now := r.Clock.Now()
 	before := conn.DeepCopy()
 	defer func() {
-		if err := r.finishStatus(ctx, before, conn, now); err != nil {
+		err := r.finishStatus(ctx, before, conn, now)
+		switch {
+		case apierrors.IsConflict(err):
+			// The cached connection was older than the one in the API server (a reconcile
+			// triggered by this reconciler's own Secret write can see a connection whose
+			// last status patch has not reached the cache yet). Its status must not be
+			// written over the newer one: go again once the cache has caught up.
+			logFrom(ctx).V(1).Info("Status changed meanwhile; reconciling again")
+			res = ctrl.Result{RequeueAfter: staleRetry}
+		case err != nil:
 			retErr = kerrors.NewAggregate([]error{retErr, err})
 		}
 	}()
 	return r.reconcileToken(ctx, conn, now)
 }
 
-// finishStatus stamps the observed generation, emits the events that mirror condition
-// changes, records metrics and patches the status if anything changed.
+// finishStatus stamps the observed generation, records metrics and patches the status if
+// anything changed; then it emits the events that mirror condition changes.
 func (r *InstagramConnectionReconciler) finishStatus(ctx context.Context, before, conn *igv1.InstagramConnection, now time.Time) error {
 	conn.Status.ObservedGeneration = conn.Generation
 	stampObservedGeneration(conn)
-	r.emitConditionEvents(before, conn)
+	// Metrics every time, so a restarted manager exports every connection it has seen.
 	recordConnectionMetrics(conn)
 	if equality.Semantic.DeepEqual(before.Status, conn.Status) {
 		return nil
 	}
-	return client.IgnoreNotFound(r.Status().Patch(ctx, conn, client.MergeFrom(before)))
+	// The optimistic lock makes a patch computed from a stale cached copy fail with a
+	// conflict instead of silently restoring old values.
+	patch := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
+	if err := r.Status().Patch(ctx, conn, patch); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	// Only a status that was written is announced, so a stale reconcile emits nothing.
+	r.emitConditionEvents(before, conn)
+	return nil
 }
+
+// staleRetry is how soon a reconcile that read a stale connection runs again.
+const staleRetry = 100 * time.Millisecond
 
 // SetupWithManager registers the reconciler. Status patches do not trigger it (status is
 // its own output); spec changes, annotation changes (the refresh request) and changes to the
