@@ -60,6 +60,8 @@ type Instagram interface {
 	Profile(ctx context.Context, token string) (instagram.Profile, error)
 }
 
+var _ Instagram = (*instagram.Client)(nil)
+
 // Config configures the callback server's handler. The zero values of the optional fields
 // get the defaults documented on each.
 type Config struct {

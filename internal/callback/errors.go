@@ -229,11 +229,13 @@ func instagramFailure(err error) *failure {
 
 // kubeFailure explains a failed call to the Kubernetes API.
 func kubeFailure(err error) *failure {
-	return fail(http.StatusServiceUnavailable, codeKubernetes, "The cluster could not be updated",
+	f := fail(http.StatusServiceUnavailable, codeKubernetes, "The cluster could not be updated",
 		"igconnect could not read or write the Kubernetes API"+kubeReason(err)+
 			". If Instagram already issued a token, it was not stored.",
 		"Try again in a minute. If it persists, the operator's administrator should check the operator's logs "+
 			"and its permissions.").withCause(err)
+	f.retryAfter = defaultRetryAfter
+	return f
 }
 
 // kubeReason names the class of an API error without echoing its text.

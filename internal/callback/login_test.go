@@ -243,7 +243,11 @@ func TestLoginUsesAnExistingPinnedConnection(t *testing.T) {
 	other := connectionObj("elsewhere", "acme2", "uid-acme2", func(c *igv1.InstagramConnection) {
 		c.Spec.InstagramUserID = defaultUserID
 	})
-	e := newEnv(t, envOptions{objects: []client.Object{acme, other}})
+	ownApp := connectionObj(connNS, "aaa-own-app", "uid-own-app", func(c *igv1.InstagramConnection) {
+		c.Spec.InstagramUserID = defaultUserID
+		c.Spec.AppSecretRef = &igv1.SecretReference{Name: "ig-app"}
+	})
+	e := newEnv(t, envOptions{objects: []client.Object{acme, other, ownApp}})
 	r := e.newBrowser().login("")
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d: %s", r.status, r.body)
@@ -258,8 +262,8 @@ func TestLoginUsesAnExistingPinnedConnection(t *testing.T) {
 	if s == nil || metav1.GetControllerOf(s).UID != "uid-acme" || s.Labels["reloader.stakater.com/match"] != "true" {
 		t.Fatalf("acme's Secret not written as expected: %+v", s)
 	}
-	if e.secret("elsewhere", "acme2-token") != nil {
-		t.Errorf("a connection outside the connection namespace was written")
+	if e.secret("elsewhere", "acme2-token") != nil || e.secret(connNS, "aaa-own-app-token") != nil {
+		t.Errorf("a connection outside the connection namespace, or of another app, was written")
 	}
 }
 

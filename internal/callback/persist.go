@@ -56,6 +56,12 @@ func accountSecretName(userID string) string { return "ig-" + userID + "-token" 
 // one already pinned to it (preferring the name igconnect would give it), else a new one
 // named ig-<userID>. The name is fixed by the account, so concurrent first logins of one
 // account race to create the same object and all end up with it.
+//
+// Only connections that use the operator's app are candidates: a login without a ticket
+// goes through the operator's app, and a token belongs to one app and one account. A
+// connection pinned to the account through its own app (spec.appSecretRef) is logged in
+// through its own link; storing the operator app's token in it would also hide it from the
+// deauthorize requests of the app that issued the token.
 func (s *server) accountConnection(ctx context.Context, rec tokensecret.Record) (*igv1.InstagramConnection, *failure) {
 	ns, name := s.cfg.ConnectionNamespace, accountConnectionName(rec.UserID)
 	list := &igv1.InstagramConnectionList{}
@@ -65,7 +71,7 @@ func (s *server) accountConnection(ctx context.Context, rec tokensecret.Record) 
 	var pinned []*igv1.InstagramConnection
 	for i := range list.Items {
 		c := &list.Items[i]
-		if c.Spec.InstagramUserID == rec.UserID && c.DeletionTimestamp.IsZero() {
+		if c.Spec.InstagramUserID == rec.UserID && c.Spec.AppSecretRef == nil && c.DeletionTimestamp.IsZero() {
 			pinned = append(pinned, c)
 		}
 	}
