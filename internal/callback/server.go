@@ -73,6 +73,12 @@ type route struct {
 	serve   func(w http.ResponseWriter, r *http.Request) *failure
 }
 
+// The callback server reads connections and Secrets (app Secrets included) in every
+// namespace, creates connections, writes token Secrets, and deletes both on Meta's
+// data-deletion request. It never writes status.
+// +kubebuilder:rbac:groups=instagram.igconnect.dev,resources=instagramconnections,verbs=get;list;create;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;update;delete
+
 // NewHandler validates cfg, fills its defaults and returns the callback server's handler.
 func NewHandler(cfg Config) (http.Handler, error) {
 	cfg, err := cfg.withDefaults()
