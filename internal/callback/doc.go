@@ -15,6 +15,13 @@
 // error) that says what happened and what to do next, with a 4xx status for bad input, and
 // changes nothing in the cluster.
 //
+// A single-page front end uses the JSON flow: it sends the browser to
+// /auth/instagram/start?flow=json (a navigation, so the binding cookie is set), Instagram
+// returns the browser to RedirectURL (the front end's page, registered with Meta), and the
+// front end posts {"code","state"} from that page's query to /auth/instagram/exchange from
+// the same origin, so the cookie goes along. States are minted for one flow and refused by
+// the other endpoint.
+//
 // Nothing secret reaches a log, a page or an error: not the code, the token, the state, the
 // ticket, an app secret or a signed_request. Requests are logged by path, never by query.
 package callback
