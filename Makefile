@@ -65,6 +65,11 @@ endif
 test: manifests generate fmt vet envtest build ## Run unit, fuzz-seed, envtest and end-to-end tests.
 	KUBEBUILDER_ASSETS="$(TEST_ASSETS)" IGCONNECT_BIN="$(LOCALBIN)" go test $(GOTEST_FLAGS) -timeout 20m ./...
 
+.PHONY: run
+run: build ## Run igconnect here: a local control plane and the Instagram sandbox unless a cluster and credentials are set. RUN_ARGS=... passes flags.
+	go build -o $(LOCALBIN)/igconnect-dev ./cmd/igconnect-dev
+	$(LOCALBIN)/igconnect-dev --bin-dir "$(LOCALBIN)" --assets "$(TEST_ASSETS)" --make "$(MAKE)" $(RUN_ARGS)
+
 ##@ Build
 
 .PHONY: build
