@@ -1,7 +1,6 @@
 package callback
 
 import (
-	"crypto/sha256"
 	"net/http"
 	"strings"
 	"time"
@@ -215,13 +214,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // deletionKey derives the key that signs data-deletion confirmation codes from the shared
-// state key, so every replica verifies every replica's codes without storage. The Signer
-// does not export its key; a ticket is an HMAC under a key derived from it, so the hash of
-// the ticket for a reserved reference is a secret every replica computes alike. The
-// namespace contains ':', which no Kubernetes namespace can, so no connection's
-// status.authorizationURL ever carries this ticket.
+// state key, so every replica verifies every replica's codes without storage.
 func deletionKey(signer *oauthstate.Signer) []byte {
-	t := signer.Ticket(oauthstate.TicketRef{Namespace: "igconnect:data-deletion", Name: "confirmation-code-key", UID: "v1"})
-	sum := sha256.Sum256([]byte(t))
-	return sum[:]
+	return signer.DeriveKey("igconnect/callback/data-deletion-confirmation/v1")
 }

@@ -18,6 +18,7 @@ const (
 	purposeState   = "igconnect/oauthstate/state/v1"
 	purposeTicket  = "igconnect/oauthstate/ticket/v1"
 	purposeBrowser = "igconnect/oauthstate/browser/v1"
+	purposeDerive  = "igconnect/oauthstate/derive/v1"
 )
 
 // Signer mints and verifies states and tickets. It is safe for concurrent use. Replicas that
@@ -26,6 +27,7 @@ type Signer struct {
 	stateKey   []byte
 	ticketKey  []byte
 	browserKey []byte
+	deriveRoot []byte
 	clk        clock.PassiveClock
 }
 
@@ -42,8 +44,16 @@ func NewSigner(key []byte, clk clock.PassiveClock) (*Signer, error) {
 		stateKey:   deriveKey(key, purposeState),
 		ticketKey:  deriveKey(key, purposeTicket),
 		browserKey: deriveKey(key, purposeBrowser),
+		deriveRoot: deriveKey(key, purposeDerive),
 		clk:        clk,
 	}, nil
+}
+
+// DeriveKey returns a key for another use of the shared secret (for example the callback's
+// data-deletion confirmation codes), the same on every replica and independent of the keys
+// that sign states, tickets and browser bindings: knowing it reveals none of them.
+func (s *Signer) DeriveKey(purpose string) []byte {
+	return deriveKey(s.deriveRoot, purpose)
 }
 
 // deriveKey returns HMAC-SHA256(key, purpose), a per-purpose key independent of the others.

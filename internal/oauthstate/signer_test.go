@@ -1,6 +1,7 @@
 package oauthstate
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,27 @@ func assertQuiet(t *testing.T, err error, secrets ...string) {
 	for _, s := range secrets {
 		if len(s) > 8 && strings.Contains(err.Error(), s) {
 			t.Errorf("error %q repeats sensitive input", err)
+		}
+	}
+}
+
+func TestDeriveKeyIsStablePerPurposeAndIndependent(t *testing.T) {
+	a, err := NewSigner([]byte("0123456789abcdef0123456789abcdef"), clocktesting.NewFakeClock(time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := NewSigner([]byte("0123456789abcdef0123456789abcdef"), clocktesting.NewFakeClock(time.Now()))
+	other, _ := NewSigner([]byte("fedcba9876543210fedcba9876543210"), clocktesting.NewFakeClock(time.Now()))
+	k := a.DeriveKey("p")
+	if !bytes.Equal(k, b.DeriveKey("p")) {
+		t.Error("two replicas with one key must derive the same key")
+	}
+	if bytes.Equal(k, a.DeriveKey("q")) || bytes.Equal(k, other.DeriveKey("p")) {
+		t.Error("derived keys must differ per purpose and per root key")
+	}
+	for _, internal := range [][]byte{a.stateKey, a.ticketKey, a.browserKey} {
+		if bytes.Equal(k, internal) {
+			t.Error("a derived key must not equal an internal key")
 		}
 	}
 }
