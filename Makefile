@@ -93,7 +93,6 @@ uninstall: manifests ## Remove the CRD from the cluster of the current kubeconfi
 
 .PHONY: deploy
 deploy: manifests ## Deploy the operator with image IMG to the cluster of the current kubeconfig.
-	cd config/manager && $(KUBECTL) kustomize . >/dev/null
 	$(KUBECTL) kustomize config/default | sed "s|igconnect/manager:latest|$(IMG)|g" | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
