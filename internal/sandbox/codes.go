@@ -70,4 +70,5 @@ func (s *Sandbox) storeCodeLocked(code string, acct *account, clientID, redirect
 		scopes:      scopes,
 		expiresAt:   s.nowLocked().Add(s.opts.CodeTTL),
 	}
+	s.issuedCodes = append(s.issuedCodes, code)
 }

@@ -26,6 +26,7 @@ import (
 //	POST   /sandbox/tokens/inspect            {"access_token":"…"} → 200 TokenInfo | 404
 //	POST   /sandbox/tokens/revoke             {"access_token":"…"} → 204 | 404
 //	POST   /sandbox/codes                     {"account","client_id","redirect_uri","scopes":[…]} → 201 {"code":"…"}
+//	GET    /sandbox/issued                    → 200 {"tokens":[…],"codes":[…],"app_secrets":[…]} (every one ever issued, for leak scans)
 //	GET    /sandbox/faults                    → 200 [fault…]
 //	POST   /sandbox/faults                    {"kind","endpoint","count","status","html","estimated_time_to_regain_access","hang_for":"30s"} → 204
 //	DELETE /sandbox/faults                    → 204 (clears all faults and releases hanging requests)
@@ -56,6 +57,7 @@ func (s *Sandbox) controlHandler() http.Handler {
 	mux.HandleFunc("POST /sandbox/tokens/inspect", s.controlInspectToken)
 	mux.HandleFunc("POST /sandbox/tokens/revoke", s.controlRevokeToken)
 	mux.HandleFunc("POST /sandbox/codes", s.controlIssueCode)
+	mux.HandleFunc("GET /sandbox/issued", s.controlIssued)
 	mux.HandleFunc("GET /sandbox/faults", s.controlListFaults)
 	mux.HandleFunc("POST /sandbox/faults", s.controlInjectFault)
 	mux.HandleFunc("DELETE /sandbox/faults", func(w http.ResponseWriter, _ *http.Request) {

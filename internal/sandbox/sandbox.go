@@ -89,16 +89,19 @@ type Sandbox struct {
 
 	// mu guards everything below. Every request holds it only for map
 	// lookups and updates, never across I/O or random generation.
-	mu          sync.Mutex
-	offset      time.Duration
-	apps        []*App
-	appsByID    map[string]*App
-	accounts    []*account
-	byUserID    map[string]*account
-	byScopedID  map[string]*account
-	byUsername  map[string]*account
-	tokens      map[string]*token
-	codes       map[string]*authCode
+	mu         sync.Mutex
+	offset     time.Duration
+	apps       []*App
+	appsByID   map[string]*App
+	accounts   []*account
+	byUserID   map[string]*account
+	byScopedID map[string]*account
+	byUsername map[string]*account
+	tokens     map[string]*token
+	codes      map[string]*authCode
+	// issuedCodes keeps every code ever issued, for IssuedSecrets: codes leave
+	// codes once exchanged or expired, but must still be found by a leak scan.
+	issuedCodes []string
 	seq         uint64
 	faults      faultSet
 	usage       *Usage
