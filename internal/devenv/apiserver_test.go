@@ -1,0 +1,71 @@
+package devenv
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// TestAPIServerStopAndStart stops kube-apiserver, checks that the API is gone, starts it
+// again and checks that the kubeconfig written before the outage still reaches it (same
+// address, same serving CA, same client CA) and that the data survived in etcd.
+func TestAPIServerStopAndStart(t *testing.T) {
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test`, or `make envtest` and " +
+			"KUBEBUILDER_ASSETS=$PWD/bin/k8s go test ./internal/devenv/")
+	}
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	cp, err := StartControlPlane(ControlPlaneOptions{AssetsDir: assets, KubeconfigPath: kubeconfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Stop() })
+
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Timeout = 5 * time.Second
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "survivor", Namespace: "default"},
+		Data: map[string]string{"k": "v"}}
+	if err := c.Create(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+
+	for round := range 2 { // a second outage starts from the kept certificates
+		if err := cp.StopAPIServer(); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(cm), &corev1.ConfigMap{}); err == nil {
+			t.Fatalf("round %d: the API server answered while stopped", round)
+		}
+		if err := cp.StartAPIServer(); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		got := &corev1.ConfigMap{}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(cm), got); err != nil {
+			t.Fatalf("round %d: the kubeconfig from before the outage no longer works: %v", round, err)
+		}
+		if got.Data["k"] != "v" {
+			t.Fatalf("round %d: data lost: %v", round, got.Data)
+		}
+	}
+}
