@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"sort"
 	"strings"
@@ -17,14 +16,6 @@ import (
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/sandbox"
 )
-
-// Issued returns every token, code and app secret the sandbox has issued or knows (GET
-// /sandbox/issued), for a leak scan.
-func (c *SandboxClient) Issued(ctx context.Context) (sandbox.IssuedSecrets, error) {
-	var out sandbox.IssuedSecrets
-	err := c.do(ctx, http.MethodGet, "/sandbox/issued", nil, &out, http.StatusOK)
-	return out, err
-}
 
 // minSecretLen is the shortest value a LeakScanner looks for: shorter ones would match by
 // coincidence. Sandbox tokens and codes are 66 characters, app secrets over 15.
