@@ -69,9 +69,13 @@ type InstagramConnectionReconciler struct {
 	MaxConcurrentReconciles int
 }
 
-// +kubebuilder:rbac:groups=instagram.igconnect.dev,resources=instagramconnections,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=instagram.igconnect.dev,resources=instagramconnections/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+// The reconciler reads connections and patches their status; it creates and updates the
+// token Secrets it owns, and sets itself as their owner with blockOwnerDeletion, which
+// clusters that enforce owner-reference permissions allow only with update on finalizers.
+// +kubebuilder:rbac:groups=instagram.igconnect.dev,resources=instagramconnections,verbs=get;list;watch
+// +kubebuilder:rbac:groups=instagram.igconnect.dev,resources=instagramconnections/status,verbs=patch
+// +kubebuilder:rbac:groups=instagram.igconnect.dev,resources=instagramconnections/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one connection's token Secret and status in line with its token: it

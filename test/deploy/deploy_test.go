@@ -60,10 +60,11 @@ type rule struct {
 // exactly as `make manifests` generates them from the +kubebuilder:rbac markers. Widening
 // them must be a deliberate change of this list.
 var managerClusterRules = []rule{
-	{"/secrets", "create,delete,get,list,patch,update,watch"},
+	{"/secrets", "create,delete,get,list,update,watch"},
 	{"events.k8s.io/events", "create,patch"},
-	{"instagram.igconnect.dev/instagramconnections", "create,delete,get,list,patch,update,watch"},
-	{"instagram.igconnect.dev/instagramconnections/status", "get,patch,update"},
+	{"instagram.igconnect.dev/instagramconnections", "create,delete,get,list,watch"},
+	{"instagram.igconnect.dev/instagramconnections/finalizers", "update"},
+	{"instagram.igconnect.dev/instagramconnections/status", "patch"},
 }
 
 // leaderElectionRules are the manager's namespaced permissions: client-go's Lease lock
@@ -78,7 +79,8 @@ var leaderElectionRules = []rule{
 var (
 	writeVerbs          = []string{"create", "update", "patch", "delete", "deletecollection"}
 	clusterWriteAllowed = []string{"/secrets", "events.k8s.io/events",
-		"instagram.igconnect.dev/instagramconnections", "instagram.igconnect.dev/instagramconnections/status"}
+		"instagram.igconnect.dev/instagramconnections", "instagram.igconnect.dev/instagramconnections/status",
+		"instagram.igconnect.dev/instagramconnections/finalizers"}
 	// dangerousVerbs let a subject grant or assume more than it has.
 	dangerousVerbs = []string{"*", "escalate", "bind", "impersonate", "approve", "sign"}
 )
@@ -392,6 +394,9 @@ var _ = Describe("config/default", Ordered, func() {
 			{"update", "", "secrets", "", "marketing", true},
 			{"create", "instagram.igconnect.dev", "instagramconnections", "", "marketing", true},
 			{"patch", "instagram.igconnect.dev", "instagramconnections", "status", "marketing", true},
+			{"update", "instagram.igconnect.dev", "instagramconnections", "status", "marketing", false},
+			{"update", "instagram.igconnect.dev", "instagramconnections", "", "marketing", false},
+			{"patch", "", "secrets", "", "marketing", false},
 			{"get", "", "configmaps", "", operatorNamespace, false},
 			{"create", "", "pods", "", operatorNamespace, false},
 			{"list", "", "nodes", "", "", false},
