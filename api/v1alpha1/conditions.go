@@ -25,6 +25,12 @@ const (
 	// ConditionDegraded is True while the last refresh or validation failed for a reason
 	// worth retrying and the token is still usable. Ready stays True meanwhile.
 	ConditionDegraded = "Degraded"
+
+	// ConditionStalled is True, with Ready's reason, while the connection cannot become Ready
+	// without a person (every Ready=False reason except AwaitingAuthorization, the normal first
+	// state of a connection applied from Git). It follows the kstatus convention, so Flux,
+	// kstatus and cli-utils report the connection as failed instead of waiting for a timeout.
+	ConditionStalled = "Stalled"
 )
 
 // Reasons of the Ready condition. Events carry the same reasons.

@@ -115,6 +115,7 @@ func (r *InstagramConnectionReconciler) Reconcile(ctx context.Context, req ctrl.
 // anything changed; then it emits the events that mirror condition changes.
 func (r *InstagramConnectionReconciler) finishStatus(ctx context.Context, before, conn *igv1.InstagramConnection, now time.Time) error {
 	conn.Status.ObservedGeneration = conn.Generation
+	syncStalled(conn, now)
 	stampObservedGeneration(conn)
 	// Metrics every time, so a restarted manager exports every connection it has seen.
 	recordConnectionMetrics(conn)

@@ -289,6 +289,9 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 		f.waitReady("False/ReauthorizationRequired")
 		c := f.get()
 		Expect(c.Status.AuthorizationURL).To(HavePrefix(publicURL + "/auth/instagram/start?ticket="))
+		stalled := meta.FindStatusCondition(c.Status.Conditions, igv1.ConditionStalled)
+		Expect(stalled).NotTo(BeNil(), "a connection that needs a person is Stalled, so kstatus reports it as failed")
+		Expect(stalled.Reason).To(Equal(igv1.ReasonReauthorizationRequired))
 		Eventually(f.eventReasons).Should(ContainElement(igv1.ReasonReauthorizationRequired))
 
 		fakeClock.Step(10 * day)
@@ -299,6 +302,7 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 		token = f.issue(sandbox.ShortLived, 0)
 		f.putToken(token, nil)
 		f.waitReady("True/Connected")
+		Expect(meta.FindStatusCondition(f.get().Status.Conditions, igv1.ConditionStalled)).To(BeNil())
 		s := f.secret()
 		Expect(string(s.Data["access_token"])).NotTo(Equal(token), "a short-lived token is exchanged for a long-lived one")
 		info, _ := ig.TokenInfo(string(s.Data["access_token"]))
@@ -340,6 +344,8 @@ var _ = Describe("A connection applied from Git with no token", func() {
 		f.create()
 		f.waitReady("False/AwaitingAuthorization")
 		c := f.get()
+		Expect(meta.FindStatusCondition(c.Status.Conditions, igv1.ConditionStalled)).To(BeNil(),
+			"awaiting the first login is progress, not a failure")
 		u, err := url.Parse(c.Status.AuthorizationURL)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(u.Scheme + "://" + u.Host + u.Path).To(Equal(publicURL + "/auth/instagram/start"))

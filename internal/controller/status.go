@@ -80,6 +80,18 @@ func timePtr(t time.Time) *metav1.Time {
 	return &mt
 }
 
+// syncStalled derives the Stalled condition from Ready: True, with Ready's reason and
+// message, while the connection needs a person to become Ready; absent otherwise, including
+// while it awaits its first login.
+func syncStalled(conn *igv1.InstagramConnection, now time.Time) {
+	ready := meta.FindStatusCondition(conn.Status.Conditions, igv1.ConditionReady)
+	if ready == nil || ready.Status != metav1.ConditionFalse || ready.Reason == igv1.ReasonAwaitingAuthorization {
+		meta.RemoveStatusCondition(&conn.Status.Conditions, igv1.ConditionStalled)
+		return
+	}
+	setCondition(conn, now, igv1.ConditionStalled, metav1.ConditionTrue, ready.Reason, ready.Message)
+}
+
 // stampObservedGeneration marks every condition as computed from the current generation.
 func stampObservedGeneration(conn *igv1.InstagramConnection) {
 	for i := range conn.Status.Conditions {

@@ -83,10 +83,23 @@ func connected(gen, observed int64, degraded *metav1.Condition) *igv1.InstagramC
 }
 
 // needsPerson is a connection with Ready=False for reason, as needsLogin or setNotReady leave
-// it: no refresh scheduled, Degraded cleared, a login link offered.
+// it: no refresh scheduled, Degraded cleared, a login link offered, and (syncStalled) Stalled
+// mirroring Ready for every reason but AwaitingAuthorization.
 func needsPerson(reason, message string) *igv1.InstagramConnection {
-	c := connection(1, 1, cond(igv1.ConditionReady, metav1.ConditionFalse, reason, message), noFailures())
+	c := notReady(reason, message)
 	c.Status.AuthorizationURL = authURL
+	return c
+}
+
+// notReady is a connection with Ready=False for reason and the Stalled condition the
+// reconciler derives from it.
+func notReady(reason, message string) *igv1.InstagramConnection {
+	c := connection(1, 1, cond(igv1.ConditionReady, metav1.ConditionFalse, reason, message), noFailures())
+	if reason != igv1.ReasonAwaitingAuthorization {
+		stalled := cond(igv1.ConditionStalled, metav1.ConditionTrue, reason, message)
+		stalled.ObservedGeneration, stalled.LastTransitionTime = 1, metav1.NewTime(t0)
+		c.Status.Conditions = append(c.Status.Conditions, *stalled)
+	}
 	return c
 }
 
@@ -118,26 +131,27 @@ func TestKStatusOfConnections(t *testing.T) {
 		// Just applied, not yet reconciled: no status at all. kstatus cannot tell this from
 		// a resource that has no status, and calls it Current.
 		{"no status yet", connection(1, 0, nil, nil), status.CurrentStatus},
-		// Needs a person: kstatus reads every Ready=False as InProgress, never Failed,
-		// because igconnect sets no Stalled condition.
+		// Awaiting the first login is the normal state of a connection applied from Git:
+		// in progress, not failed.
 		{"Ready=False AwaitingAuthorization", needsPerson(igv1.ReasonAwaitingAuthorization,
 			"no token yet: open status.authorizationURL and log in with the Instagram account"), status.InProgressStatus},
+		// Every other Ready=False needs a person: Stalled=True makes kstatus say Failed, so a
+		// Flux Kustomization fails at once instead of waiting for its timeout.
 		{"Ready=False ReauthorizationRequired", needsPerson(igv1.ReasonReauthorizationRequired,
 			"Instagram rejected the token; a person must log in again through status.authorizationURL"),
-			status.InProgressStatus},
+			status.FailedStatus},
 		{"Ready=False AccountActionRequired", needsPerson(igv1.ReasonAccountActionRequired,
-			"Instagram reports a problem with the account"), status.InProgressStatus},
+			"Instagram reports a problem with the account"), status.FailedStatus},
 		{"Ready=False TokenExpired", needsPerson(igv1.ReasonTokenExpired,
-			"the token expired at 2026-10-30T12:00:00Z without a refresh"), status.InProgressStatus},
+			"the token expired at 2026-10-30T12:00:00Z without a refresh"), status.FailedStatus},
 		{"Ready=False Deauthorized", needsPerson(igv1.ReasonDeauthorized,
-			"the Instagram user removed the app"), status.InProgressStatus},
+			"the Instagram user removed the app"), status.FailedStatus},
 		{"Ready=False AccountMismatch", needsPerson(igv1.ReasonAccountMismatch,
-			"the token belongs to @other, but spec.instagramUserID is 17841400000000001"), status.InProgressStatus},
-		{"Ready=False SecretConflict", connection(1, 1, cond(igv1.ConditionReady, metav1.ConditionFalse,
-			igv1.ReasonSecretConflict, "Secret acme-instagram-token belongs to another object"), noFailures()),
-			status.InProgressStatus},
-		{"Ready=False AppCredentialsMissing", connection(1, 1, cond(igv1.ConditionReady, metav1.ConditionFalse,
-			igv1.ReasonAppCredentialsMissing, "no Instagram app credentials"), noFailures()), status.InProgressStatus},
+			"the token belongs to @other, but spec.instagramUserID is 17841400000000001"), status.FailedStatus},
+		{"Ready=False SecretConflict", notReady(igv1.ReasonSecretConflict,
+			"Secret acme-instagram-token belongs to another object"), status.FailedStatus},
+		{"Ready=False AppCredentialsMissing", notReady(igv1.ReasonAppCredentialsMissing,
+			"no Instagram app credentials"), status.FailedStatus},
 		// An imported token whose validation is being retried.
 		{"Ready=Unknown while an import is retried", importing, status.InProgressStatus},
 		{"being deleted", deleting, status.TerminatingStatus},
