@@ -142,43 +142,53 @@ func (s *stack) waitForReason(name string, status metav1.ConditionStatus, reason
 
 // expectMountedReady is what an app that mounts the Secret relies on: the connection is
 // Ready, and its Secret holds every key of the contract, consistent with what Instagram (the
-// sandbox) knows about the token. It returns the token.
+// sandbox) knows about the token and with the connection's status. It waits for all of that
+// at once, because after a new login or a refresh the Secret changes first and the status
+// follows. It returns the token.
 func (s *stack) expectMountedReady(name string, acct sandbox.Account) string {
 	GinkgoHelper()
-	conn := s.waitForReason(name, metav1.ConditionTrue, igv1.ReasonConnected)
-	sec := s.secret(conn.Spec.SecretName)
-	Expect(sec.Type).To(Equal(corev1.SecretTypeOpaque))
-	for _, key := range []string{igv1.SecretKeyAccessToken, igv1.SecretKeyTokenType, igv1.SecretKeyExpiresAt,
-		igv1.SecretKeyUserID, igv1.SecretKeyUsername} {
-		Expect(sec.Data).To(HaveKey(key), "Secret %s lacks %s", sec.Name, key)
-		Expect(sec.Data[key]).NotTo(BeEmpty(), "Secret %s has an empty %s", sec.Name, key)
-	}
-	Expect(string(sec.Data[igv1.SecretKeyTokenType])).To(Equal("bearer"))
-	Expect(string(sec.Data[igv1.SecretKeyUserID])).To(Equal(acct.UserID))
-	Expect(string(sec.Data[igv1.SecretKeyUsername])).To(Equal(acct.Username))
-	Expect(sec.Labels).To(HaveKeyWithValue(igv1.LabelManagedBy, igv1.ManagedByValue))
-	Expect(sec.Labels).To(HaveKeyWithValue(igv1.LabelConnection, name))
-	expiresAt, err := time.Parse(time.RFC3339, string(sec.Data[igv1.SecretKeyExpiresAt]))
-	Expect(err).NotTo(HaveOccurred(), "expires_at must be RFC 3339")
-	Expect(string(sec.Data[igv1.SecretKeyExpiresAt])).To(HaveSuffix("Z"), "expires_at must be UTC")
+	s.waitForReason(name, metav1.ConditionTrue, igv1.ReasonConnected)
+	var token string
+	Eventually(func(g Gomega) {
+		conn := &igv1.InstagramConnection{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: name}, conn)).To(Succeed())
+		st, reason := readyReason(conn)
+		g.Expect(string(st) + "/" + reason).To(Equal("True/" + igv1.ReasonConnected))
+		sec := &corev1.Secret{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: conn.Spec.SecretName}, sec)).To(Succeed())
+		g.Expect(sec.Type).To(Equal(corev1.SecretTypeOpaque))
+		for _, key := range []string{igv1.SecretKeyAccessToken, igv1.SecretKeyTokenType, igv1.SecretKeyExpiresAt,
+			igv1.SecretKeyUserID, igv1.SecretKeyUsername} {
+			g.Expect(sec.Data).To(HaveKey(key), "Secret %s lacks %s", sec.Name, key)
+			g.Expect(sec.Data[key]).NotTo(BeEmpty(), "Secret %s has an empty %s", sec.Name, key)
+		}
+		g.Expect(string(sec.Data[igv1.SecretKeyTokenType])).To(Equal("bearer"))
+		g.Expect(string(sec.Data[igv1.SecretKeyUserID])).To(Equal(acct.UserID))
+		g.Expect(string(sec.Data[igv1.SecretKeyUsername])).To(Equal(acct.Username))
+		g.Expect(sec.Labels).To(HaveKeyWithValue(igv1.LabelManagedBy, igv1.ManagedByValue))
+		g.Expect(sec.Labels).To(HaveKeyWithValue(igv1.LabelConnection, name))
+		expiresAt, err := time.Parse(time.RFC3339, string(sec.Data[igv1.SecretKeyExpiresAt]))
+		g.Expect(err).NotTo(HaveOccurred(), "expires_at must be RFC 3339")
+		g.Expect(string(sec.Data[igv1.SecretKeyExpiresAt])).To(HaveSuffix("Z"), "expires_at must be UTC")
 
-	token := string(sec.Data[igv1.SecretKeyAccessToken])
-	info, found, err := s.sb.Control.InspectToken(ctx, token)
-	Expect(err).NotTo(HaveOccurred())
-	Expect(found).To(BeTrue(), "the sandbox never issued the token in Secret %s", sec.Name)
-	Expect(info.Valid).To(BeTrue(), "the token in Secret %s is not valid: %s", sec.Name, info.Reason)
-	Expect(info.Kind).To(Equal(sandbox.LongLived))
-	Expect(info.UserID).To(Equal(acct.UserID))
-	Expect(info.Username).To(Equal(acct.Username))
-	// The operator computes the expiry from expires_in when the answer arrives, to the second.
-	Expect(expiresAt).To(BeTemporally("~", info.ExpiresAt, 3*time.Second))
+		token = string(sec.Data[igv1.SecretKeyAccessToken])
+		info, found, err := s.sb.Control.InspectToken(ctx, token)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(found).To(BeTrue(), "the sandbox never issued the token in Secret %s", sec.Name)
+		g.Expect(info.Valid).To(BeTrue(), "the token in Secret %s is not valid: %s", sec.Name, info.Reason)
+		g.Expect(info.Kind).To(Equal(sandbox.LongLived))
+		g.Expect(info.UserID).To(Equal(acct.UserID))
+		g.Expect(info.Username).To(Equal(acct.Username))
+		// The operator computes the expiry from expires_in when the answer arrives, to the second.
+		g.Expect(expiresAt).To(BeTemporally("~", info.ExpiresAt, 3*time.Second))
 
-	Expect(conn.Status.UserID).To(Equal(acct.UserID))
-	Expect(conn.Status.Username).To(Equal(acct.Username))
-	Expect(conn.Status.ExpiresAt).NotTo(BeNil())
-	Expect(conn.Status.ExpiresAt.Time.Equal(expiresAt)).To(BeTrue(), "status.expiresAt %s, Secret %s",
-		conn.Status.ExpiresAt, expiresAt)
-	Expect(conn.Status.NextRefreshTime).NotTo(BeNil())
+		g.Expect(conn.Status.UserID).To(Equal(acct.UserID))
+		g.Expect(conn.Status.Username).To(Equal(acct.Username))
+		g.Expect(conn.Status.ExpiresAt).NotTo(BeNil())
+		g.Expect(conn.Status.ExpiresAt.Time.Equal(expiresAt)).To(BeTrue(), "status.expiresAt %s, Secret %s",
+			conn.Status.ExpiresAt, expiresAt)
+		g.Expect(conn.Status.NextRefreshTime).NotTo(BeNil())
+	}).Should(Succeed(), "connection %s/%s and its Secret never agreed with the sandbox", s.ns, name)
 	return token
 }
 
