@@ -201,7 +201,8 @@ type InstagramConnectionStatus struct {
 }
 
 // InstagramConnection is one Instagram professional account connected through Instagram
-// Business Login. Its long-lived access token lives in the Secret named by spec.secretName;
+// Business Login. (Expires and Next Refresh print as timestamps: kubectl renders a date column
+// as an age, which it cannot do for a time in the future.) Its long-lived access token lives in the Secret named by spec.secretName;
 // the operator refreshes it before it expires.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
@@ -210,8 +211,8 @@ type InstagramConnectionStatus struct {
 // +kubebuilder:printcolumn:name="User ID",type=string,JSONPath=`.status.userID`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
-// +kubebuilder:printcolumn:name="Expires",type=date,JSONPath=`.status.expiresAt`
-// +kubebuilder:printcolumn:name="Next Refresh",type=date,JSONPath=`.status.nextRefreshTime`,priority=1
+// +kubebuilder:printcolumn:name="Expires",type=string,JSONPath=`.status.expiresAt`
+// +kubebuilder:printcolumn:name="Next Refresh",type=string,JSONPath=`.status.nextRefreshTime`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type InstagramConnection struct {
 	metav1.TypeMeta `json:",inline"`

@@ -100,8 +100,8 @@ func stampObservedGeneration(conn *igv1.InstagramConnection) {
 }
 
 // emitConditionEvents emits an event whenever the Ready or Degraded condition changes
-// reason, so events mirror the condition reasons: Normal for Ready=True, Warning for
-// failures.
+// reason, so events mirror the condition reasons: Normal for Ready=True and for awaiting
+// the first login, Warning for failures.
 func (r *InstagramConnectionReconciler) emitConditionEvents(before, after *igv1.InstagramConnection) {
 	if r.Recorder == nil {
 		return
@@ -116,7 +116,8 @@ func (r *InstagramConnectionReconciler) emitConditionEvents(before, after *igv1.
 			continue // recovery shows as the Refreshed or Connected event
 		}
 		eventType := corev1.EventTypeWarning
-		if typ == igv1.ConditionReady && cur.Status == metav1.ConditionTrue {
+		if typ == igv1.ConditionReady && (cur.Status == metav1.ConditionTrue || cur.Reason == igv1.ReasonAwaitingAuthorization) {
+			// Awaiting the first login is the normal start of a connection, not a failure.
 			eventType = corev1.EventTypeNormal
 		}
 		r.Recorder.Eventf(after, nil, eventType, cur.Reason, "Reconcile", "%s", cur.Message)
