@@ -168,13 +168,7 @@ func (r *InstagramConnectionReconciler) importToken(ctx context.Context, conn *i
 func (r *InstagramConnectionReconciler) importFailed(ctx context.Context, conn *igv1.InstagramConnection,
 	secret *corev1.Secret, rec tokensecret.Record, now time.Time, callErr error) (ctrl.Result, error) {
 	if reason, rejected := rejectionReason(callErr); rejected {
-		original := rec.AccessToken
-		rec.Rejected = reason
-		if _, err := r.writeTokenSecret(ctx, conn, secret, original, rec); err != nil {
-			return ctrl.Result{}, err
-		}
-		setTokenStatus(conn, rec)
-		return r.needsLogin(ctx, conn, now, reason, "Instagram rejected the imported token: "+callErr.Error())
+		return r.rejectToken(ctx, conn, secret, rec, now, reason, "Instagram rejected the imported token: "+callErr.Error())
 	}
 	return r.retryLater(conn, now, rec, callErr)
 }
@@ -250,9 +244,7 @@ func (r *InstagramConnectionReconciler) refresh(ctx context.Context, conn *igv1.
 	r.Recorder.Eventf(conn, nil, corev1.EventTypeNormal, igv1.ReasonRefreshed, "Refresh",
 		"Refreshed the token; it now expires at %s", formatTime(rec.ExpiresAt))
 
-	next := r.Policy.DecideRefresh(RefreshInput{Now: now, IssuedAt: rec.IssuedAt, ExpiresAt: rec.ExpiresAt,
-		RefreshBefore: conn.Spec.RefreshBeforeOrDefault(), UID: conn.UID})
-	return r.scheduled(conn, now, rec, next.At)
+	return r.scheduleNext(conn, now, rec)
 }
 
 // refreshFailed maps a failed refresh to what happens next: a rejected token waits for a
@@ -261,12 +253,7 @@ func (r *InstagramConnectionReconciler) refresh(ctx context.Context, conn *igv1.
 func (r *InstagramConnectionReconciler) refreshFailed(ctx context.Context, conn *igv1.InstagramConnection,
 	secret *corev1.Secret, rec tokensecret.Record, now time.Time, callErr error) (ctrl.Result, error) {
 	if reason, rejected := rejectionReason(callErr); rejected {
-		token := rec.AccessToken
-		rec.Rejected = reason
-		if _, err := r.writeTokenSecret(ctx, conn, secret, token, rec); err != nil {
-			return ctrl.Result{}, err
-		}
-		return r.needsLogin(ctx, conn, now, reason, rejectionMessage(reason)+": "+callErr.Error())
+		return r.rejectToken(ctx, conn, secret, rec, now, reason, rejectionMessage(reason)+": "+callErr.Error())
 	}
 	if rec.ExpiresAt.IsZero() && instagram.IsRefreshTooEarly(callErr) {
 		// Instagram refuses to refresh a token under 24 hours old, and a refresh is the only
@@ -280,11 +267,30 @@ func (r *InstagramConnectionReconciler) refreshFailed(ctx context.Context, conn 
 			return ctrl.Result{}, err
 		}
 		setTokenStatus(conn, rec)
-		next := r.Policy.DecideRefresh(RefreshInput{Now: now, IssuedAt: rec.IssuedAt, ExpiresAt: rec.ExpiresAt,
-			RefreshBefore: conn.Spec.RefreshBeforeOrDefault(), UID: conn.UID})
-		return r.scheduled(conn, now, rec, next.At)
+		return r.scheduleNext(conn, now, rec)
 	}
 	return r.retryLater(conn, now, rec, callErr)
+}
+
+// rejectToken records on the Secret that the token was rejected with reason, so no
+// Instagram call is made for it until a new token arrives, and asks for a person.
+func (r *InstagramConnectionReconciler) rejectToken(ctx context.Context, conn *igv1.InstagramConnection,
+	secret *corev1.Secret, rec tokensecret.Record, now time.Time, reason, message string) (ctrl.Result, error) {
+	token := rec.AccessToken
+	rec.Rejected = reason
+	if _, err := r.writeTokenSecret(ctx, conn, secret, token, rec); err != nil {
+		return ctrl.Result{}, err
+	}
+	setTokenStatus(conn, rec)
+	return r.needsLogin(ctx, conn, now, reason, message)
+}
+
+// scheduleNext schedules the refresh of a token just written to the Secret.
+func (r *InstagramConnectionReconciler) scheduleNext(conn *igv1.InstagramConnection, now time.Time,
+	rec tokensecret.Record) (ctrl.Result, error) {
+	next := r.Policy.DecideRefresh(RefreshInput{Now: now, IssuedAt: rec.IssuedAt, ExpiresAt: rec.ExpiresAt,
+		RefreshBefore: conn.Spec.RefreshBeforeOrDefault(), UID: conn.UID})
+	return r.scheduled(conn, now, rec, next.At)
 }
 
 // retryLater records a failure worth retrying and backs off: exponentially, capped, and no
