@@ -3,17 +3,31 @@ package devenv
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
 )
 
 // apiServerCertDirName is the folder, next to the kubeconfig, where StopAPIServer keeps
 // kube-apiserver's serving certificates for StartAPIServer.
 const apiServerCertDirName = "kube-apiserver-certs"
 
-// StopAPIServer stops kube-apiserver (SIGTERM, as envtest does) and leaves etcd running, so
-// that a test can see how clients ride out an API server outage. StartAPIServer brings it
-// back with the same address, certificates and data.
+// apiServerStopGrace is how long kube-apiserver has to exit once it stopped listening.
+// With clients watching it, it otherwise lingers for its request timeout (a minute) while
+// the watches drain; clients see the outage from the moment the listener closed either way.
+const apiServerStopGrace = 3 * time.Second
+
+// StopAPIServer stops kube-apiserver and leaves etcd running, so that a test can see how
+// clients ride out an API server outage. StartAPIServer brings it back with the same
+// address, certificates and data.
+//
+// kube-apiserver gets SIGTERM; once it no longer accepts connections it has
+// apiServerStopGrace to exit, then gets SIGKILL, as a crashed server would. (envtest's own
+// Stop waits out the watches' drain, which takes a minute while a manager is connected.)
 //
 // envtest keeps kube-apiserver's certificates in a temporary folder that its Stop removes;
 // a restart would then mint a new serving CA, and every kubeconfig written so far would stop
@@ -31,11 +45,84 @@ func (c *ControlPlane) StopAPIServer() error {
 			return fmt.Errorf("devenv: keep kube-apiserver's certificates: %w", err)
 		}
 	}
-	if err := api.Stop(); err != nil {
+	addr := net.JoinHostPort(api.SecureServing.Address, api.SecureServing.Port)
+	pid, err := apiServerPid(api.SecureServing.Port)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		return fmt.Errorf("devenv: stop kube-apiserver: %w", err)
+	}
+	if !pollUntil(30*time.Second, func() bool { return PortFree(addr) }) {
+		return fmt.Errorf("devenv: kube-apiserver still listens on %s 30s after SIGTERM", addr)
+	}
+	if !pollUntil(apiServerStopGrace, func() bool { return !processExists(pid) }) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	// envtest reaps the process and then only tidies up; until it has noticed, its Stop
+	// fails to signal a process that is gone.
+	var stopErr error
+	pollUntil(10*time.Second, func() bool {
+		stopErr = api.Stop()
+		return stopErr == nil
+	})
+	if stopErr != nil {
+		return fmt.Errorf("devenv: stop kube-apiserver: %w", stopErr)
 	}
 	api.CertDir = keep
 	return nil
+}
+
+// apiServerPid finds the kube-apiserver serving on port among this user's processes.
+// envtest keeps its process to itself.
+func apiServerPid(port string) (int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, fmt.Errorf("devenv: find kube-apiserver: %w", err)
+	}
+	want := "--secure-port=" + port
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if len(args) == 0 || filepath.Base(args[0]) != "kube-apiserver" {
+			continue
+		}
+		for _, a := range args[1:] {
+			if a == want {
+				return pid, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("devenv: no kube-apiserver process with %s", want)
+}
+
+// processExists reports whether pid exists, a zombie not yet reaped included.
+func processExists(pid int) bool {
+	_, err := os.Stat(filepath.Join("/proc", strconv.Itoa(pid)))
+	return err == nil
+}
+
+// pollUntil calls cond every readyPoll until it holds (true) or timeout passes (false).
+func pollUntil(timeout time.Duration, cond func() bool) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(readyPoll)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			return cond()
+		case <-tick.C:
+		}
+	}
+	return true
 }
 
 // StartAPIServer starts kube-apiserver again after StopAPIServer and waits until it is

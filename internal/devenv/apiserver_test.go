@@ -15,9 +15,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// TestAPIServerStopAndStart stops kube-apiserver, checks that the API is gone, starts it
-// again and checks that the kubeconfig written before the outage still reaches it (same
-// address, same serving CA, same client CA) and that the data survived in etcd.
+// TestAPIServerStopAndStart stops kube-apiserver while a client watches it, checks that the
+// API is gone, starts it again and checks that the kubeconfig written before the outage
+// still reaches it (same address, same serving CA, same client CA) and that the data
+// survived in etcd.
 func TestAPIServerStopAndStart(t *testing.T) {
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
@@ -38,7 +39,7 @@ func TestAPIServerStopAndStart(t *testing.T) {
 	cfg.Timeout = 5 * time.Second
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	c, err := client.NewWithWatch(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,9 +52,20 @@ func TestAPIServerStopAndStart(t *testing.T) {
 	}
 
 	for round := range 2 { // a second outage starts from the kept certificates
+		// An open watch keeps kube-apiserver draining for a minute after SIGTERM, unless
+		// StopAPIServer cuts it short.
+		w, err := c.Watch(ctx, &corev1.ConfigMapList{}, client.InNamespace("default"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stopping := time.Now()
 		if err := cp.StopAPIServer(); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
+		if d := time.Since(stopping); d > 20*time.Second {
+			t.Errorf("round %d: stopping took %s", round, d)
+		}
+		w.Stop()
 		if err := c.Get(ctx, client.ObjectKeyFromObject(cm), &corev1.ConfigMap{}); err == nil {
 			t.Fatalf("round %d: the API server answered while stopped", round)
 		}
