@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -67,6 +68,11 @@ type InstagramConnectionReconciler struct {
 	Policy Policy
 	// MaxConcurrentReconciles bounds the reconciles run at once (default 1).
 	MaxConcurrentReconciles int
+
+	// ownWrites lets the Secret watch ignore the echo of this reconciler's own writes, and
+	// ownStatus lets a reconcile notice a cached connection older than its own last status
+	// patch; both are set up by SetupWithManager.
+	ownWrites, ownStatus *ownWrites
 }
 
 // The reconciler reads connections and patches their status; it creates and updates the
@@ -85,11 +91,20 @@ func (r *InstagramConnectionReconciler) Reconcile(ctx context.Context, req ctrl.
 	conn := &igv1.InstagramConnection{}
 	if err := r.Get(ctx, req.NamespacedName, conn); err != nil {
 		forgetConnection(req.NamespacedName, err)
+		if apierrors.IsNotFound(err) {
+			r.ownStatus.forget(&igv1.InstagramConnection{ObjectMeta: metav1.ObjectMeta{
+				Namespace: req.Namespace, Name: req.Name}})
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !conn.DeletionTimestamp.IsZero() {
 		// The token Secret is owned by the connection; garbage collection removes it.
 		return ctrl.Result{}, nil
+	}
+	if r.ownStatus.behind(conn) {
+		// The cache has not seen this reconciler's last status patch yet: whatever this
+		// reconcile computed from it would be refused by the optimistic lock.
+		return ctrl.Result{RequeueAfter: staleRetry}, nil
 	}
 
 	now := r.Clock.Now()
@@ -128,6 +143,7 @@ func (r *InstagramConnectionReconciler) finishStatus(ctx context.Context, before
 	if err := r.Status().Patch(ctx, conn, patch); err != nil {
 		return client.IgnoreNotFound(err)
 	}
+	r.ownStatus.record(conn)
 	// Only a status that was written is announced, so a stale reconcile emits nothing.
 	r.emitConditionEvents(before, conn)
 	return nil
@@ -138,7 +154,7 @@ const staleRetry = 100 * time.Millisecond
 
 // SetupWithManager registers the reconciler. Status patches do not trigger it (status is
 // its own output); spec changes, annotation changes (the refresh request) and changes to the
-// owned token Secret do.
+// owned token Secret do, except the reconciler's own Secret writes (see ownWrites).
 func (r *InstagramConnectionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
@@ -146,10 +162,11 @@ func (r *InstagramConnectionReconciler) SetupWithManager(mgr ctrl.Manager) error
 	if r.Policy == (Policy{}) {
 		r.Policy = DefaultPolicy()
 	}
+	r.ownWrites, r.ownStatus = newOwnWrites(), newOwnWrites()
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&igv1.InstagramConnection{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Owns(&corev1.Secret{}).
+		Owns(&corev1.Secret{}, builder.WithPredicates(r.ownWrites.predicate())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
 		Named("instagramconnection").
 		Complete(r)

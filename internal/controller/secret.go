@@ -61,6 +61,7 @@ func (r *InstagramConnectionReconciler) writeTokenSecret(ctx context.Context, co
 			if err := r.Create(ctx, s); err != nil {
 				return err
 			}
+			r.ownWrites.record(s)
 			written = s
 			return nil
 		}
@@ -78,6 +79,7 @@ func (r *InstagramConnectionReconciler) writeTokenSecret(ctx context.Context, co
 		}
 		err := r.Update(ctx, s)
 		if err == nil {
+			r.ownWrites.record(s)
 			written = s
 			return nil
 		}
