@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
-	"github.com/igconnect/igconnect/internal/metrics"
 	"github.com/igconnect/igconnect/internal/tokensecret"
 )
 
@@ -138,13 +137,13 @@ func recordConnectionMetrics(conn *igv1.InstagramConnection) {
 	if conn.Status.NextRefreshTime != nil {
 		next = conn.Status.NextRefreshTime.Time
 	}
-	metrics.SetConnection(types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}, expires, next, isReady, reason)
+	connMetrics.set(types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}, expires, next, isReady, reason)
 }
 
 // forgetConnection drops a deleted connection's metrics.
 func forgetConnection(key types.NamespacedName, getErr error) {
 	if apierrors.IsNotFound(getErr) {
-		metrics.ForgetConnection(key)
+		connMetrics.forget(key)
 	}
 }
 
