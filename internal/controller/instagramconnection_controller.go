@@ -73,6 +73,8 @@ type InstagramConnectionReconciler struct {
 	// ownStatus lets a reconcile notice a cached connection older than its own last status
 	// patch; both are set up by SetupWithManager.
 	ownWrites, ownStatus *ownWrites
+	// pending keeps refreshed tokens whose Secret write failed, for the next attempt.
+	pending pendingRefreshes
 }
 
 // The reconciler reads connections and patches their status; it creates and updates the
@@ -94,6 +96,7 @@ func (r *InstagramConnectionReconciler) Reconcile(ctx context.Context, req ctrl.
 		if apierrors.IsNotFound(err) {
 			r.ownStatus.forget(&igv1.InstagramConnection{ObjectMeta: metav1.ObjectMeta{
 				Namespace: req.Namespace, Name: req.Name}})
+			r.pending.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}

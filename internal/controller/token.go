@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -221,23 +222,35 @@ func (r *InstagramConnectionReconciler) reconcileManagedToken(ctx context.Contex
 func (r *InstagramConnectionReconciler) refresh(ctx context.Context, conn *igv1.InstagramConnection,
 	secret *corev1.Secret, rec tokensecret.Record, now time.Time) (ctrl.Result, error) {
 	log := logFrom(ctx)
-	log.Info("Refreshing token", "expiresAt", rec.ExpiresAt)
-	ll, err := r.Instagram.RefreshToken(ctx, rec.AccessToken)
-	if err != nil {
-		metrics.Refreshes.WithLabelValues(string(instagram.ClassOf(err))).Inc()
-		return r.refreshFailed(ctx, conn, secret, rec, now, err)
-	}
+	key := types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}
 	old := rec.AccessToken
-	rec = withLongLivedToken(rec, ll, now, r.Policy)
+	refreshedAt := now
+	if pr, ok := r.pending.take(key, conn.UID, old); ok {
+		// An earlier attempt refreshed the token but could not store it.
+		log.Info("Storing the token an earlier attempt refreshed", "refreshedAt", pr.at)
+		rec, refreshedAt = pr.rec, pr.at
+	} else {
+		log.Info("Refreshing token", "expiresAt", rec.ExpiresAt)
+		ll, err := r.Instagram.RefreshToken(ctx, old)
+		if err != nil {
+			metrics.Refreshes.WithLabelValues(string(instagram.ClassOf(err))).Inc()
+			return r.refreshFailed(ctx, conn, secret, rec, now, err)
+		}
+		rec = withLongLivedToken(rec, ll, now, r.Policy)
+	}
 	if _, err := r.writeTokenSecret(ctx, conn, secret, old, rec); err != nil {
-		// The refreshed token is not stored. The old one is still valid, so the next
-		// attempt refreshes again; unless a new login arrived meanwhile, which wins.
+		// The refreshed token is not stored. The old one is still valid: keep the new one
+		// for the next attempt, unless a new login arrived meanwhile, which wins.
+		if !isSuperseded(err) {
+			r.pending.keep(key, pendingRefresh{uid: conn.UID, basedOn: old, rec: rec, at: refreshedAt})
+		}
 		return ctrl.Result{}, err
 	}
+	r.pending.forget(key)
 	metrics.Refreshes.WithLabelValues("success").Inc()
 	log.Info("Refreshed token", "expiresAt", rec.ExpiresAt)
 	setTokenStatus(conn, rec)
-	conn.Status.LastRefreshTime = timePtr(now)
+	conn.Status.LastRefreshTime = timePtr(refreshedAt)
 	conn.Status.FailedRefreshAttempts = 0
 	r.markRequestHandled(conn)
 	clearDegraded(conn, now)
