@@ -68,10 +68,15 @@ type Config struct {
 	// Client writes connections and Secrets. It is the manager's client; its scheme must know
 	// InstagramConnection (for owner references).
 	Client client.Client
-	// APIReader reads from the API server directly. Every read goes through it: the
-	// manager's cache holds only igconnect-labelled Secrets, and a login acts on what it
-	// reads, so it must not act on a stale copy.
+	// APIReader reads from the API server directly. Every read a login acts on goes through
+	// it: the manager's cache holds only igconnect-labelled Secrets, and a login must not act
+	// on a stale copy.
 	APIReader client.Reader
+	// Cache, when set, is the manager's cache with UserIDIndex registered (IndexConnections).
+	// A login without a ticket then finds the connections pinned to its account through the
+	// index, in O(1), and reads only those from the API server, instead of listing every
+	// connection of ConnectionNamespace from the API server on every login. Nil lists.
+	Cache client.Reader
 	// Instagram is the Instagram Platform client.
 	Instagram Instagram
 	// Credentials resolves a connection's Instagram app; its Default is the operator's own

@@ -110,9 +110,11 @@ func TestEnvtestLogin(t *testing.T) {
 		Policy:      controller.DefaultPolicy(),
 	}
 	g.Expect(r.SetupWithManager(mgr)).To(Succeed())
+	g.Expect(IndexConnections(ctx, mgr.GetFieldIndexer())).To(Succeed())
 	handler, err = NewHandler(Config{
 		Client:              mgr.GetClient(),
 		APIReader:           mgr.GetAPIReader(),
+		Cache:               mgr.GetCache(),
 		Instagram:           igClient,
 		Credentials:         creds,
 		Signer:              signer,

@@ -101,6 +101,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	e.kube = fake.NewClientBuilder().
 		WithScheme(testScheme()).
 		WithStatusSubresource(&igv1.InstagramConnection{}).
+		WithIndex(&igv1.InstagramConnection{}, UserIDIndex, connectionUserIDs).
 		WithObjects(o.objects...).
 		WithInterceptorFuncs(interceptor.Funcs{Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
 			if obj.GetUID() == "" {
@@ -133,6 +134,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	e.cfg = Config{
 		Client:    e.kube,
 		APIReader: e.kube,
+		Cache:     e.kube, // the fake client serves the index as the manager's cache does
 		Instagram: ig,
 		Credentials: &appcreds.Resolver{Reader: e.kube,
 			Default: instagram.App{ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret}},

@@ -2,6 +2,7 @@ package callback
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/oauthstate"
@@ -247,7 +249,21 @@ func TestLoginUsesAnExistingPinnedConnection(t *testing.T) {
 		c.Spec.InstagramUserID = defaultUserID
 		c.Spec.AppSecretRef = &igv1.SecretReference{Name: "ig-app"}
 	})
-	e := newEnv(t, envOptions{objects: []client.Object{acme, other, ownApp}})
+	for _, cached := range []bool{true, false} {
+		t.Run(fmt.Sprintf("cached=%v", cached), func(t *testing.T) {
+			loginUsesPinned(t, cached, acme.DeepCopy(), other.DeepCopy(), ownApp.DeepCopy())
+		})
+	}
+}
+
+// loginUsesPinned logs in with acme, other and ownApp present, through the cache index or
+// by listing the namespace.
+func loginUsesPinned(t *testing.T, cached bool, acme, other, ownApp *igv1.InstagramConnection) {
+	e := newEnv(t, envOptions{objects: []client.Object{acme, other, ownApp}, configure: func(c *Config) {
+		if !cached {
+			c.Cache = nil
+		}
+	}})
 	r := e.newBrowser().login("")
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d: %s", r.status, r.body)
@@ -264,6 +280,30 @@ func TestLoginUsesAnExistingPinnedConnection(t *testing.T) {
 	}
 	if e.secret("elsewhere", "acme2-token") != nil || e.secret(connNS, "aaa-own-app-token") != nil {
 		t.Errorf("a connection outside the connection namespace, or of another app, was written")
+	}
+}
+
+// TestLoginChecksCachedCandidatesAgainstTheAPIServer gives the handler a cache that still
+// holds a connection pinned to the account which the API server no longer has pinned: the
+// login must act on the API server's copy, so it creates the account's own connection
+// instead of writing into one that is no longer the account's.
+func TestLoginChecksCachedCandidatesAgainstTheAPIServer(t *testing.T) {
+	pinned := connectionObj(connNS, "acme", "uid-acme", func(c *igv1.InstagramConnection) {
+		c.Spec.InstagramUserID = defaultUserID
+	})
+	stale := fake.NewClientBuilder().WithScheme(testScheme()).
+		WithIndex(&igv1.InstagramConnection{}, UserIDIndex, connectionUserIDs).
+		WithObjects(pinned).Build()
+	unpinned := connectionObj(connNS, "acme", "uid-acme")
+	e := newEnv(t, envOptions{objects: []client.Object{unpinned}, configure: func(c *Config) { c.Cache = stale }})
+	if r := e.newBrowser().login(""); r.status != http.StatusOK {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	if e.connection(connNS, "ig-"+defaultUserID) == nil {
+		t.Errorf("the account's own connection was not created")
+	}
+	if e.secret(connNS, "acme-token") != nil {
+		t.Errorf("the login wrote the Secret of a connection the cache wrongly had pinned to the account")
 	}
 }
 

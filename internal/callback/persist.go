@@ -64,13 +64,13 @@ func accountSecretName(userID string) string { return "ig-" + userID + "-token" 
 // deauthorize requests of the app that issued the token.
 func (s *server) accountConnection(ctx context.Context, rec tokensecret.Record) (*igv1.InstagramConnection, *failure) {
 	ns, name := s.cfg.ConnectionNamespace, accountConnectionName(rec.UserID)
-	list := &igv1.InstagramConnectionList{}
-	if err := s.cfg.APIReader.List(ctx, list, client.InNamespace(ns)); err != nil {
+	candidates, err := s.pinnedConnections(ctx, ns, rec.UserID)
+	if err != nil {
 		return nil, kubeFailure(err)
 	}
 	var pinned []*igv1.InstagramConnection
-	for i := range list.Items {
-		c := &list.Items[i]
+	for i := range candidates {
+		c := &candidates[i]
 		if c.Spec.InstagramUserID == rec.UserID && c.Spec.AppSecretRef == nil && c.DeletionTimestamp.IsZero() {
 			pinned = append(pinned, c)
 		}
@@ -96,7 +96,7 @@ func (s *server) accountConnection(ctx context.Context, rec tokensecret.Record) 
 			SecretName:      accountSecretName(rec.UserID),
 		},
 	}
-	err := s.cfg.Client.Create(ctx, conn)
+	err = s.cfg.Client.Create(ctx, conn)
 	if err == nil {
 		s.cfg.Log.Info("Created connection for a new account", "connection", ns+"/"+name, "userID", rec.UserID)
 		return conn, nil
@@ -117,6 +117,39 @@ func (s *server) accountConnection(ctx context.Context, rec tokensecret.Record) 
 		return nil, f
 	}
 	return existing, nil
+}
+
+// pinnedConnections returns the connections of ns that may be pinned to userID, as the API
+// server has them now; the caller checks the pin. With Config.Cache they are found through
+// UserIDIndex and each read again from the API server, so a login acts on current specs and
+// the cost does not grow with the namespace. The cache lags the API server by a watch
+// event: a connection pinned to the account in the last milliseconds may be missed, and the
+// login then creates ig-<userID> (or finds it, if that is its name), as a login racing
+// with that creation would have without the cache.
+func (s *server) pinnedConnections(ctx context.Context, ns, userID string) ([]igv1.InstagramConnection, error) {
+	if s.cfg.Cache == nil {
+		list := &igv1.InstagramConnectionList{}
+		if err := s.cfg.APIReader.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return nil, err
+		}
+		return list.Items, nil
+	}
+	cached := &igv1.InstagramConnectionList{}
+	if err := s.cfg.Cache.List(ctx, cached, client.InNamespace(ns), client.MatchingFields{UserIDIndex: userID}); err != nil {
+		return nil, err
+	}
+	out := make([]igv1.InstagramConnection, 0, len(cached.Items))
+	for i := range cached.Items {
+		fresh := &igv1.InstagramConnection{}
+		if err := s.cfg.APIReader.Get(ctx, client.ObjectKeyFromObject(&cached.Items[i]), fresh); err != nil {
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, *fresh)
+	}
+	return out, nil
 }
 
 // writeSecret makes the connection's token Secret hold rec, owned by the connection,
