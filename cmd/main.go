@@ -25,7 +25,6 @@ import (
 	"os"
 	"time"
 
-	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -88,6 +87,7 @@ func run(ctx context.Context, o options) error {
 		Scheme:                        scheme,
 		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:        o.probeAddr,
+		PprofBindAddress:              o.pprofAddr,
 		LeaderElection:                o.leaderElect,
 		LeaderElectionID:              "igconnect.instagram.igconnect.dev",
 		LeaderElectionNamespace:       o.namespace,
@@ -109,7 +109,7 @@ func run(ctx context.Context, o options) error {
 		GraphURL:     o.graphURL,
 		GraphVersion: o.graphVersion,
 		Observer:     metrics.ObserveInstagramCall,
-		Limiter:      rate.NewLimiter(rate.Limit(o.instagramQPS), o.instagramBurst),
+		Limiter:      newCallLimiter(o.instagramQPS, o.instagramBurst),
 	})
 	creds := &appcreds.Resolver{Reader: mgr.GetAPIReader(), Default: o.app}
 	signer, err := oauthstate.NewSigner(key, clk)
@@ -135,9 +135,15 @@ func run(ctx context.Context, o options) error {
 	}
 
 	if o.callbackAddr != "0" {
+		// Logins find their account's connection through a cache index, not by listing
+		// the namespace from the API server each time.
+		if err := callback.IndexConnections(ctx, mgr.GetFieldIndexer()); err != nil {
+			return fmt.Errorf("index connections: %w", err)
+		}
 		handler, err := callback.NewHandler(callback.Config{
 			Client:              mgr.GetClient(),
 			APIReader:           mgr.GetAPIReader(),
+			Cache:               mgr.GetCache(),
 			Instagram:           ig,
 			Credentials:         creds,
 			Signer:              signer,
@@ -169,7 +175,9 @@ func run(ctx context.Context, o options) error {
 	}
 	setupLog.Info("Starting manager", "namespace", o.namespace, "publicURL", o.publicURL,
 		"callback", o.callbackAddr, "instagramAPI", o.apiURL, "instagramGraph", o.graphURL,
-		"operatorApp", o.app.ClientID != "")
+		"operatorApp", o.app.ClientID != "", "kubeAPIQPS", o.kubeAPIQPS, "kubeAPIBurst", o.kubeAPIBurst,
+		"maxConcurrentReconciles", o.maxConcurrentReconciles, "instagramCallsPerSecond", o.instagramQPS,
+		"instagramBurst", o.instagramBurst)
 	return mgr.Start(ctx)
 }
 

@@ -40,6 +40,7 @@ const serviceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccou
 // options are the manager's settings: the flags and environment of CONTRACT §3.
 type options struct {
 	metricsAddr, probeAddr, callbackAddr string
+	pprofAddr                            string
 	leaderElect                          bool
 
 	publicURL, redirectURL, successURL string
@@ -64,6 +65,8 @@ func parseOptions(args []string, getenv func(string) string) (options, *zap.Opti
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the metrics endpoint; 0 turns it off.")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
+	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of the Go profiler (/debug/pprof/) for "+
+		"performance work; 0, the default, turns it off.")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect one leader among replicas to run the reconciler; "+
 		"every replica serves the callback.")
 	fs.StringVar(&o.publicURL, "public-url", "", "The callback server's external base URL, e.g. https://ig.example.com.")
@@ -83,9 +86,10 @@ func parseOptions(args []string, getenv func(string) string) (options, *zap.Opti
 	fs.StringVar(&o.graphVersion, "instagram-graph-version", instagram.DefaultGraphVersion, "Graph API version for /me.")
 	fs.DurationVar(&o.minRefreshAge, "min-refresh-age", controller.DefaultMinRefreshAge,
 		"Instagram's minimum token age for a refresh.")
-	fs.Float64Var(&o.instagramQPS, "instagram-calls-per-second", 20, "Most calls to Instagram per second, "+
+	fs.Float64Var(&o.instagramQPS, "instagram-calls-per-second", 20, "Most calls to Instagram in any one second, "+
 		"across all connections and logins.")
-	fs.IntVar(&o.instagramBurst, "instagram-burst", 20, "Calls to Instagram allowed at once above the rate.")
+	fs.IntVar(&o.instagramBurst, "instagram-burst", 20, "Calls to Instagram that may leave back to back "+
+		"(at most --instagram-calls-per-second).")
 	var qps float64
 	fs.Float64Var(&qps, "kube-api-qps", 50, "Requests per second to the Kubernetes API server.")
 	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", 100, "Requests to the Kubernetes API server allowed at once above the rate.")
