@@ -65,6 +65,13 @@ endif
 test: manifests generate fmt vet envtest build ## Run unit, fuzz-seed, envtest and end-to-end tests.
 	KUBEBUILDER_ASSETS="$(TEST_ASSETS)" IGCONNECT_BIN="$(LOCALBIN)" go test $(GOTEST_FLAGS) -timeout 20m ./...
 
+# Flags for the benchmark, e.g. BENCH_FLAGS="-n 200 -idle-n 1000 -idle-window 10s" for a quick run.
+BENCH_FLAGS ?=
+
+.PHONY: bench
+bench: build envtest ## Run the scale benchmark of BENCHMARKS.md (long, so not part of test). BENCH_FLAGS=... passes flags.
+	KUBEBUILDER_ASSETS="$(TEST_ASSETS)" IGCONNECT_BIN="$(LOCALBIN)" go run ./test/bench $(BENCH_FLAGS)
+
 .PHONY: run
 run: build ## Run igconnect here: a local control plane and the Instagram sandbox unless a cluster and credentials are set. RUN_ARGS=... passes flags.
 	go build -o $(LOCALBIN)/igconnect-dev ./cmd/igconnect-dev

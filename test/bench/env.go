@@ -1,0 +1,395 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
+	"github.com/igconnect/igconnect/internal/devenv"
+	"github.com/igconnect/igconnect/internal/sandbox"
+)
+
+// Namespaces of the scenarios. The floor and the convergence have their own, so one's
+// objects never count in the other's figures. The idle connections live in the namespace
+// where logins create connections, so that logins run against a namespace that already
+// holds IdleN connections, as an operator's would.
+const (
+	nsOperator = "igconnect-system"
+	nsFloor    = "bench-floor"
+	nsConv     = "bench-conv"
+	nsIdle     = "bench-connections"
+)
+
+// setupWorkers is the concurrency of the harness's own setup writes (not measured).
+const setupWorkers = 32
+
+// bench is one run: the processes it started and the clients that reach them.
+type bench struct {
+	cfg    config
+	out    io.Writer
+	scheme *runtime.Scheme
+
+	cp  *devenv.ControlPlane
+	sb  *devenv.Sandbox
+	mgr *devenv.Manager
+	// kube is an admin client without client-side rate limit.
+	kube client.WithWatch
+	// restCfg is its configuration.
+	restCfg *rest.Config
+	// sbc drives the sandbox's control API.
+	sbc *sandboxControl
+	// watch follows every connection and Secret.
+	watch *tracker
+	// pprofAddr is the manager's profiler address when -profile is set.
+	pprofAddr string
+
+	res *Results
+}
+
+// run starts the stack, runs the selected scenarios and stops everything it started.
+func run(ctx context.Context, cfg config) (res *Results, err error) {
+	b := &bench{cfg: cfg, out: os.Stderr, res: &Results{}}
+	if cfg.Quiet {
+		b.out = io.Discard
+	}
+	defer func() {
+		if stopErr := b.stopAll(); stopErr != nil {
+			err = errors.Join(err, stopErr)
+		}
+		if err != nil && b.cfg.WorkDir != "" {
+			err = fmt.Errorf("%w\n(logs in %s)", err, b.cfg.WorkDir)
+		}
+	}()
+	if err := b.start(ctx); err != nil {
+		return b.res, err
+	}
+	b.res.Env = environment(b)
+	steps := []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"convergence", b.convergence},
+		{"refresh", b.refreshWave},
+		{"idle", b.idle},
+		{"logins", b.logins},
+	}
+	for _, s := range steps {
+		if !cfg.Scenarios[s.name] {
+			continue
+		}
+		b.logf("=== %s", s.name)
+		start := time.Now()
+		if err := s.fn(ctx); err != nil {
+			return b.res, fmt.Errorf("%s: %w", s.name, err)
+		}
+		b.logf("=== %s done in %s", s.name, time.Since(start).Round(time.Millisecond))
+	}
+	return b.res, nil
+}
+
+// logf prints a progress line.
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.out, "%s bench: %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+}
+
+// start brings up the control plane and the sandbox and the harness's clients; the manager
+// starts per scenario.
+func (b *bench) start(ctx context.Context) error {
+	if b.cfg.WorkDir == "" {
+		dir, err := os.MkdirTemp("", "igconnect-bench-")
+		if err != nil {
+			return err
+		}
+		b.cfg.WorkDir = dir
+	} else if err := os.MkdirAll(b.cfg.WorkDir, 0o755); err != nil {
+		return err
+	}
+	b.logf("work folder %s", b.cfg.WorkDir)
+	for _, bin := range []string{"manager", "instagram-sandbox"} {
+		if _, err := os.Stat(filepath.Join(b.cfg.BinDir, bin)); err != nil {
+			return fmt.Errorf("no %s in %s: run `make build` or pass -bin-dir", bin, b.cfg.BinDir)
+		}
+	}
+	cpLog, err := os.Create(filepath.Join(b.cfg.WorkDir, "controlplane.log"))
+	if err != nil {
+		return err
+	}
+	b.cp, err = devenv.StartControlPlane(devenv.ControlPlaneOptions{
+		AssetsDir:      b.cfg.Assets,
+		CRDDirs:        []string{b.cfg.CRDDir},
+		KubeconfigPath: filepath.Join(b.cfg.WorkDir, "kubeconfig"),
+		Log:            cpLog,
+	})
+	if err != nil {
+		return err
+	}
+
+	b.scheme = runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(b.scheme); err != nil {
+		return err
+	}
+	if err := igv1.AddToScheme(b.scheme); err != nil {
+		return err
+	}
+	// The harness's setup and the floor client must not be held back by a client-side
+	// limit: a negative QPS turns client-go's token bucket off.
+	b.restCfg = rest.CopyConfig(b.cp.Config)
+	b.restCfg.QPS, b.restCfg.Burst = -1, 0
+	b.restCfg.UserAgent = "igconnect-bench"
+	if b.kube, err = client.NewWithWatch(b.restCfg, client.Options{Scheme: b.scheme}); err != nil {
+		return err
+	}
+	for _, ns := range []string{nsOperator, nsFloor, nsConv, nsIdle} {
+		if err := b.kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+			return fmt.Errorf("create namespace %s: %w", ns, err)
+		}
+	}
+	if b.watch, err = startTracker(ctx, b.restCfg, b.scheme); err != nil {
+		return err
+	}
+
+	b.sb, err = devenv.StartSandbox(ctx, devenv.SandboxOptions{
+		Binary:  filepath.Join(b.cfg.BinDir, "instagram-sandbox"),
+		LogFile: filepath.Join(b.cfg.WorkDir, "sandbox.log"),
+	})
+	if err != nil {
+		return err
+	}
+	b.sbc = newSandboxControl(b.sb.URL)
+	return nil
+}
+
+// stopAll stops what start and the scenarios started, the manager before the sandbox, both
+// before the control plane.
+func (b *bench) stopAll() error {
+	var errs []error
+	if b.watch != nil {
+		b.watch.stop()
+	}
+	if b.mgr != nil {
+		errs = append(errs, b.mgr.Stop())
+	}
+	if b.sb != nil {
+		errs = append(errs, b.sb.Stop())
+	}
+	if b.cp != nil {
+		errs = append(errs, b.cp.Stop())
+	}
+	return errors.Join(errs...)
+}
+
+// startManager (re)starts bin/manager with the harness's flags and the run's extra ones.
+// Its log accumulates across restarts in manager.log.
+func (b *bench) startManager(ctx context.Context, extra ...string) error {
+	if err := b.stopManager(); err != nil {
+		return err
+	}
+	args := append([]string{"--zap-log-level=info"}, extra...)
+	b.pprofAddr = ""
+	if b.cfg.Profile != "" {
+		addr, err := devenv.FreeAddr()
+		if err != nil {
+			return err
+		}
+		b.pprofAddr = addr
+		args = append(args, "--pprof-bind-address="+addr)
+	}
+	args = append(args, b.cfg.ManagerArgs...)
+	m, err := devenv.StartManager(ctx, devenv.ManagerOptions{
+		Binary:              filepath.Join(b.cfg.BinDir, "manager"),
+		Kubeconfig:          b.cp.KubeconfigPath,
+		LogFile:             filepath.Join(b.cfg.WorkDir, "manager.log"),
+		Namespace:           nsOperator,
+		ConnectionNamespace: nsIdle,
+		SandboxURL:          b.sb.URL,
+		Args:                args,
+	})
+	if err != nil {
+		return err
+	}
+	b.mgr = m
+	if s := b.managerSettings(); s != "" {
+		b.res.ManagerSettings = s
+	}
+	return nil
+}
+
+// stopManager stops the manager if it runs.
+func (b *bench) stopManager() error {
+	if b.mgr == nil {
+		return nil
+	}
+	err := b.mgr.Stop()
+	b.mgr = nil
+	return err
+}
+
+// settingsLine finds the manager's start line, which lists its effective rate settings.
+var settingsLine = regexp.MustCompile(`(?m)^\{.*"msg":"Starting manager".*$`)
+
+// managerSettings returns the rate settings the running manager logged at start.
+func (b *bench) managerSettings() string {
+	lines := settingsLine.FindAllString(b.mgr.Logs(), -1)
+	if len(lines) == 0 {
+		return ""
+	}
+	var entry map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &entry); err != nil {
+		return ""
+	}
+	var parts []string
+	for _, k := range []string{"kubeAPIQPS", "kubeAPIBurst", "maxConcurrentReconciles", "instagramCallsPerSecond",
+		"instagramBurst"} {
+		if v, ok := entry[k]; ok {
+			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// parallel runs fn(i) for i in [0,n) on workers goroutines and returns the first error.
+func parallel(ctx context.Context, n, workers int, fn func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan int)
+	var (
+		wg       sync.WaitGroup
+		once     sync.Once
+		firstErr error
+	)
+	for range min(workers, n) {
+		wg.Go(func() {
+			for i := range next {
+				if err := fn(ctx, i); err != nil {
+					once.Do(func() { firstErr = err; cancel() })
+				}
+			}
+		})
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return firstErr
+}
+
+// sandboxControl is a client of the sandbox's control API with a connection pool sized for
+// the harness's concurrency: the default transport keeps only two idle connections per
+// host, and thousands of setup calls would each open a new one.
+type sandboxControl struct {
+	base string
+	hc   *http.Client
+}
+
+func newSandboxControl(base string) *sandboxControl {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	return &sandboxControl{base: base, hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+// do sends in as JSON and decodes the answer into out, expecting status want.
+func (c *sandboxControl) do(ctx context.Context, method, path string, in, out any, want int) error {
+	var body io.Reader
+	if in != nil {
+		raw, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != want {
+		return fmt.Errorf("sandbox %s %s: HTTP %d: %s", method, path, resp.StatusCode, bytes.TrimSpace(raw))
+	}
+	if out != nil {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
+
+// issueToken mints a long-lived token age old for the sandbox's first account.
+func (c *sandboxControl) issueToken(ctx context.Context, age string) (sandbox.IssuedToken, error) {
+	var out sandbox.IssuedToken
+	err := c.do(ctx, http.MethodPost, "/sandbox/tokens", devenv.TokenRequest{Kind: sandbox.LongLived, Age: age}, &out,
+		http.StatusCreated)
+	return out, err
+}
+
+// addAccount adds an account with generated identity.
+func (c *sandboxControl) addAccount(ctx context.Context) (sandbox.Account, error) {
+	var out sandbox.Account
+	err := c.do(ctx, http.MethodPost, "/sandbox/accounts", sandbox.Account{}, &out, http.StatusCreated)
+	return out, err
+}
+
+// calls returns the sandbox's call counts per endpoint.
+func (c *sandboxControl) calls(ctx context.Context) (map[string]int, error) {
+	var out map[string]int
+	err := c.do(ctx, http.MethodGet, "/sandbox/calls", nil, &out, http.StatusOK)
+	return out, err
+}
+
+// resetCalls zeroes the call counts.
+func (c *sandboxControl) resetCalls(ctx context.Context) error {
+	return c.do(ctx, http.MethodDelete, "/sandbox/calls", nil, nil, http.StatusNoContent)
+}
+
+// inspect reports whether the sandbox considers token valid.
+func (c *sandboxControl) inspect(ctx context.Context, token string) (sandbox.TokenInfo, error) {
+	var out sandbox.TokenInfo
+	err := c.do(ctx, http.MethodPost, "/sandbox/tokens/inspect", map[string]string{"access_token": token}, &out,
+		http.StatusOK)
+	return out, err
+}
+
+// firstAccount returns the sandbox's first account, which owns the tokens issueToken mints.
+func (b *bench) firstAccount(ctx context.Context) (sandbox.Account, error) {
+	var out []sandbox.Account
+	if err := b.sbc.do(ctx, http.MethodGet, "/sandbox/accounts", nil, &out, http.StatusOK); err != nil {
+		return sandbox.Account{}, err
+	}
+	if len(out) == 0 {
+		return sandbox.Account{}, errors.New("the sandbox has no account")
+	}
+	return out[0], nil
+}
