@@ -244,6 +244,15 @@ func TestAbuse(t *testing.T) {
 		report.badInput("http requests", 3)
 	})
 
+	scenario(t, "invalid resources", func(t *testing.T) { testInvalidResources(ctx, t, s) })
+	scenario(t, "raw http", func(t *testing.T) {
+		before := s.snapshot(ctx, t)
+		testRawRequests(t, m.CallbackURL)
+		s.requireUnchanged(ctx, t, before)
+	})
+	scenario(t, "leak canary", func(t *testing.T) { testLeakCanary(ctx, t, s) })
+	scenario(t, "server limits", func(t *testing.T) { testServerLimits(ctx, t, m.CallbackURL, s.sb.URL) })
+
 	scenario(t, "tickets of a deleted connection", func(t *testing.T) {
 		old, _ := s.connection(ctx, "recreated")
 		if err := c.kube.Delete(ctx, old); err != nil {
