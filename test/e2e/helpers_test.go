@@ -80,6 +80,7 @@ func startStack(ns string, sandboxArgs, managerArgs []string) *stack {
 	for _, a := range accounts {
 		s.accounts[a.Username] = a
 	}
+	DeferCleanup(func() { collectForLeakScan(s) }) // first of the cleanups: see leaks_test.go
 	return s
 }
 
