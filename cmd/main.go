@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"time"
@@ -125,6 +126,7 @@ func run(ctx context.Context, o options) error {
 		APIURL:       o.apiURL,
 		GraphURL:     o.graphURL,
 		GraphVersion: o.graphVersion,
+		HTTPClient:   instagramHTTPClient(o.maxConcurrentReconciles),
 		Observer:     metrics.ObserveInstagramCall,
 		Limiter:      newCallLimiter(o.instagramQPS, o.instagramBurst),
 	})
@@ -196,6 +198,25 @@ func run(ctx context.Context, o options) error {
 		"maxConcurrentReconciles", o.maxConcurrentReconciles, "instagramCallsPerSecond", o.instagramQPS,
 		"instagramBurst", o.instagramBurst)
 	return mgr.Start(ctx)
+}
+
+// instagramHTTPClient is the Instagram client's HTTP client: instagram.New's default (no
+// redirects followed, the per-call timeout) with a connection pool as deep as the calls that
+// can run at once. The default transport keeps two idle connections per host, so with more
+// reconciles or logins in flight every further call opened a new connection, a TLS
+// handshake with graph.instagram.com each, and left one more socket in TIME_WAIT.
+func instagramHTTPClient(concurrent int) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// Logins run beside the reconciles; 32 more covers a burst of them.
+	tr.MaxIdleConnsPerHost = max(concurrent, 1) + 32
+	tr.MaxIdleConns = 2 * tr.MaxIdleConnsPerHost
+	return &http.Client{
+		Transport: tr,
+		Timeout:   instagram.DefaultTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
 }
 
 // stateKey returns the key that signs OAuth states and tickets: IGCONNECT_STATE_KEY when
