@@ -136,12 +136,20 @@ func run(ctx context.Context, o options) error {
 		return fmt.Errorf("state key: %w", err)
 	}
 
+	// Events are sent until run returns, so that those of the reconciles still finishing
+	// while the manager stops are not dropped on the signal.
+	eventsCtx, stopEvents := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopEvents()
+	recorder, err := eventRecorder(eventsCtx, restCfg, scheme, "igconnect")
+	if err != nil {
+		return fmt.Errorf("event recorder: %w", err)
+	}
 	policy := controller.DefaultPolicy()
 	policy.MinRefreshAge = o.minRefreshAge
 	if err := (&controller.InstagramConnectionReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
-		Recorder:                mgr.GetEventRecorder("igconnect"),
+		Recorder:                recorder,
 		Clock:                   clk,
 		Instagram:               ig,
 		Credentials:             creds,
