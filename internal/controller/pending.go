@@ -59,6 +59,14 @@ func (p *pendingRefreshes) take(key types.NamespacedName, uid types.UID, current
 	return pr, true
 }
 
+// holds reports whether a refreshed token is kept for the connection that replaces current.
+func (p *pendingRefreshes) holds(key types.NamespacedName, uid types.UID, current string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pr, ok := p.m[key]
+	return ok && pr.uid == uid && pr.basedOn == current
+}
+
 // forget drops what is kept for the connection.
 func (p *pendingRefreshes) forget(key types.NamespacedName) {
 	p.mu.Lock()

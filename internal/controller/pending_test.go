@@ -112,11 +112,31 @@ func TestRefreshNotRepeatedWhileTheSecretCannotBeWritten(t *testing.T) {
 		t.Errorf("lastRefreshTime %v, want the time Instagram refreshed it, %v", got.Status.LastRefreshTime, now)
 	}
 
-	// A refreshed token kept for a Secret that meanwhile got another token is not written.
+	// The old token runs out while the Secret cannot be written: the kept refresh is stored,
+	// rather than the connection reported TokenExpired.
 	clk.Step(41 * day)
 	apiDown = true
 	if _, err := r.Reconcile(context.Background(), req); err == nil || ig.refreshes != 2 {
-		t.Fatalf("second refresh: %v after %d refreshes", err, ig.refreshes)
+		t.Fatalf("refresh at day 41: %v after %d refreshes", err, ig.refreshes)
+	}
+	clk.Step(20 * day)
+	apiDown = false
+	if _, err := r.Reconcile(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Get(context.Background(), req.NamespacedName, got); err != nil {
+		t.Fatal(err)
+	}
+	if tok := tokenInSecret(); tok != "IGAArefreshed2" || ig.refreshes != 2 || got.Status.ExpiresAt == nil ||
+		!got.Status.ExpiresAt.Time.After(clk.Now()) {
+		t.Fatalf("after the old token expired: Secret %q, %d refreshes, status %+v", tok, ig.refreshes, got.Status)
+	}
+
+	// A refreshed token kept for a Secret that meanwhile got another token is not written.
+	clk.Step(21 * day)
+	apiDown = true
+	if _, err := r.Reconcile(context.Background(), req); err == nil || ig.refreshes != 3 {
+		t.Fatalf("third refresh: %v after %d refreshes", err, ig.refreshes)
 	}
 	s := &corev1.Secret{}
 	if err := c.Get(context.Background(), client.ObjectKeyFromObject(secret), s); err != nil {
@@ -130,7 +150,7 @@ func TestRefreshNotRepeatedWhileTheSecretCannotBeWritten(t *testing.T) {
 	if _, err := r.Reconcile(context.Background(), req); err != nil && !apierrors.IsConflict(err) {
 		t.Fatal(err)
 	}
-	if got := tokenInSecret(); got == "IGAArefreshed2" {
+	if got := tokenInSecret(); got == "IGAArefreshed3" {
 		t.Errorf("a refresh of the old token overwrote the token of a newer login")
 	}
 }

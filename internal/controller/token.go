@@ -195,7 +195,9 @@ func (r *InstagramConnectionReconciler) reconcileManagedToken(ctx context.Contex
 			conn.Spec.SecretName, describeAccount(rec.Username, rec.UserID), conn.Spec.InstagramUserID))
 	case rec.Rejected != "":
 		return r.needsLogin(ctx, conn, now, rec.Rejected, rejectionMessage(rec.Rejected))
-	case !rec.ExpiresAt.IsZero() && !rec.ExpiryEstimated && !now.Before(rec.ExpiresAt):
+	case !rec.ExpiresAt.IsZero() && !rec.ExpiryEstimated && !now.Before(rec.ExpiresAt) &&
+		// A refresh of this token that could not be stored yet is stored below instead.
+		!r.pending.holds(types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}, conn.UID, rec.AccessToken):
 		return r.needsLogin(ctx, conn, now, igv1.ReasonTokenExpired, fmt.Sprintf(
 			"the token expired at %s without a refresh; Instagram cannot revive it: log in again",
 			formatTime(rec.ExpiresAt)))
