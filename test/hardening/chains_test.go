@@ -121,6 +121,24 @@ func (s *stack) accountRefreshes(ctx context.Context, t *testing.T, r *chainReco
 			byUser[ti.UserID] = append(byUser[ti.UserID], tok)
 		}
 	}
+	// The recorder's watch reconnects after an outage in its own time: wait until it has
+	// seen every Secret's current token.
+	waitFor(t, 60*time.Second, 200*time.Millisecond, "the Secret watch caught up", func() (bool, string) {
+		for _, name := range names {
+			conn, err := s.connection(ctx, name)
+			if err != nil {
+				return false, err.Error()
+			}
+			tok, _, err := s.token(ctx, conn)
+			if err != nil {
+				return false, err.Error()
+			}
+			if chain := r.chain(conn.Spec.SecretName); len(chain) == 0 || chain[len(chain)-1] != tok {
+				return false, name + " behind"
+			}
+		}
+		return true, ""
+	})
 	var out refreshAccount
 	for _, name := range names {
 		conn, err := s.connection(ctx, name)

@@ -245,14 +245,16 @@ func TestInstagramFaults(t *testing.T) {
 	})
 
 	recovering := []string{}
+	longest := retryBase
 	for _, rc := range retry {
 		if rc.recover {
 			recovering = append(recovering, rc.name)
 			expectedRefresh++
+			longest = max(longest, rc.wait)
 		}
 	}
 	scenario(t, "recovery", func(t *testing.T) {
-		s.settle(t, retryBase+45*time.Second, false, recovering...)
+		s.settle(t, longest+45*time.Second, false, recovering...)
 		for _, n := range recovering {
 			conn, _ := s.connection(ctx, n)
 			if tok, _, _ := s.token(ctx, conn); tok == tokens0[n] {

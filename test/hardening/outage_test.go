@@ -1,0 +1,122 @@
+package hardening
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
+	"github.com/igconnect/igconnect/internal/devenv"
+	"github.com/igconnect/igconnect/internal/sandbox"
+)
+
+// TestAPIServerOutage takes kube-apiserver away between Instagram's answer to a refresh and
+// the Secret write: a refresh wave is asked for (the refresh annotation), Instagram takes a
+// few seconds to answer, and kube-apiserver is stopped meanwhile, so every refreshed token
+// comes back to a manager that cannot store it. Once kube-apiserver is back (and its RBAC
+// caches warm, during which the manager's user is refused), every connection must hold the
+// token refreshed during the outage: stored late, not refreshed again, none lost.
+//
+// Lifetimes are 5 minutes here: the manager's work queue backs off for about as long as the
+// outage lasted, which a 30-second test lifetime would not survive but a real one (60 days,
+// refreshed on day 40) does by weeks.
+func TestAPIServerOutage(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, "outage")
+	n := pick(10, 25)
+	s := startStack(t, c, "outage", stackOptions{ttl: 5 * time.Minute, accounts: n})
+	ctx := testContext(t, 10*time.Minute)
+	chains := s.recordChains(t)
+	var names []string
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("outage-%02d", i)
+		names = append(names, name)
+		s.importConnection(ctx, t, name, s.accounts[i].Username)
+	}
+	if !scenario(t, "import", func(t *testing.T) { s.settle(t, 60*time.Second, false, names...) }) {
+		t.FailNow()
+	}
+
+	for round, down := range pick([]time.Duration{0}, []time.Duration{0, 20 * time.Second}) {
+		scenario(t, fmt.Sprintf("outage-between-refresh-and-write-%d", round+1), func(t *testing.T) {
+			calls := s.calls(ctx, t)[sandbox.EndpointRefresh]
+			issued, err := s.sb.Control.Issued(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Instagram answers refreshes after 4 seconds (under the client's timeout).
+			if err := s.sb.Control.InjectFault(ctx, devenv.Fault{Kind: sandbox.FaultHang,
+				Endpoint: sandbox.EndpointRefresh, HangFor: "4s"}); err != nil {
+				t.Fatal(err)
+			}
+			requested := map[string]string{}
+			for _, name := range names {
+				s.requestRefresh(ctx, t, name)
+				conn, _ := s.connection(ctx, name)
+				requested[name] = conn.Annotations[igv1.AnnotationRefreshRequestedAt]
+			}
+			// The first refreshes are under way (the manager works on four at once); the
+			// others are made while the API server is away, from the manager's cache.
+			waitFor(t, 30*time.Second, 20*time.Millisecond, "a refresh under way", func() (bool, string) {
+				return s.calls(ctx, t)[sandbox.EndpointRefresh] > calls, "none yet"
+			})
+			stopped := time.Now()
+			if err := c.cp.StopAPIServer(); err != nil {
+				t.Fatal(err)
+			}
+			report.fault("process kube-apiserver stopped", 1)
+			// Instagram answers while the API server is away.
+			waitFor(t, 30*time.Second, 50*time.Millisecond, "every refresh answered", func() (bool, string) {
+				now, err := s.sb.Control.Issued(ctx)
+				if err != nil {
+					return false, err.Error()
+				}
+				return len(now.Tokens)-len(issued.Tokens) >= n, fmt.Sprintf("%d of %d minted",
+					len(now.Tokens)-len(issued.Tokens), n)
+			})
+			if err := s.sb.Control.ClearFaults(ctx); err != nil {
+				t.Fatal(err)
+			}
+			waitUntil(t, time.Now().Add(down))
+			if err := c.cp.StartAPIServer(); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("kube-apiserver was down %s", time.Since(stopped).Round(100*time.Millisecond))
+			waitFor(t, 90*time.Second, 200*time.Millisecond, "every requested refresh stored", func() (bool, string) {
+				for _, name := range names {
+					conn, err := s.connection(ctx, name)
+					if err != nil {
+						return false, err.Error()
+					}
+					asked, _ := time.Parse(time.RFC3339Nano, requested[name])
+					if st := conn.Status.TokenIssuedAt; st == nil || st.Time.Before(asked.Add(-time.Second)) ||
+						conn.Status.LastHandledRefreshRequest != requested[name] {
+						return false, fmt.Sprintf("%s: token issued at %v, refresh asked at %s", name, st, requested[name])
+					}
+				}
+				return true, ""
+			})
+			s.settle(t, 30*time.Second, false, names...)
+			if got := s.calls(ctx, t)[sandbox.EndpointRefresh] - calls; got != n {
+				t.Errorf("%d refresh calls for %d requested refreshes: the results lost to the outage were "+
+					"refreshed again", got, n)
+			}
+			for _, name := range names {
+				if !s.hasEvent(ctx, name, corev1.EventTypeNormal, igv1.ReasonRefreshed) {
+					t.Errorf("%s: no Refreshed event", name)
+				}
+			}
+		})
+	}
+
+	scenario(t, "refresh-accounting", func(t *testing.T) {
+		acct := s.accountRefreshes(ctx, t, chains, 0, names...)
+		report.refreshed(acct.stored, acct.redone, len(acct.needless))
+		t.Logf("%d refreshes stored, %d made again after a lost result %v", acct.stored, acct.redone, acct.redoneAt)
+		if acct.redone != 0 {
+			t.Errorf("%d refreshes made again: a refreshed token the outage kept from its Secret was lost", acct.redone)
+		}
+	})
+}
