@@ -15,12 +15,18 @@ import (
 	"sync"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/devenv"
@@ -60,6 +66,8 @@ type bench struct {
 	watch *tracker
 	// pprofAddr is the manager's profiler address when -profile is set.
 	pprofAddr string
+	// managerKubeconfig reaches the API server as the manager's ServiceAccount.
+	managerKubeconfig string
 
 	res *Results
 }
@@ -174,7 +182,48 @@ func (b *bench) start(ctx context.Context) error {
 		return err
 	}
 	b.sbc = newSandboxControl(b.sb.URL)
-	return nil
+	b.managerKubeconfig, err = b.serviceAccountKubeconfig(ctx)
+	return err
+}
+
+// serviceAccountKubeconfig makes the identity the manager runs with, as config/ deploys it:
+// a ServiceAccount bound to the manager's ClusterRole from config/rbac, authenticated by a
+// service account token. Not the harness's admin: an admin's requests skip API Priority and
+// Fairness, and a client certificate costs the API server a signature check per request
+// where a token is verified once and cached, so an admin manager would be measured on
+// terms no cluster gives it.
+func (b *bench) serviceAccountKubeconfig(ctx context.Context) (string, error) {
+	raw, err := os.ReadFile(filepath.Join(b.cfg.RBACDir, "role.yaml"))
+	if err != nil {
+		return "", err
+	}
+	role := &rbacv1.ClusterRole{}
+	if err := yaml.Unmarshal(raw, role); err != nil {
+		return "", fmt.Errorf("config/rbac/role.yaml: %w", err)
+	}
+	role.Name = "igconnect-bench-manager"
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: nsOperator, Name: "igconnect-manager"}}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: role.Name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: sa.Namespace, Name: sa.Name}},
+	}
+	for _, o := range []client.Object{role, sa, binding} {
+		if err := b.kube.Create(ctx, o); err != nil {
+			return "", fmt.Errorf("create %T %s: %w", o, o.GetName(), err)
+		}
+	}
+	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](86400)}}
+	if err := b.kube.SubResource("token").Create(ctx, sa, tr); err != nil {
+		return "", fmt.Errorf("token for the manager's ServiceAccount: %w", err)
+	}
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["bench"] = &clientcmdapi.Cluster{Server: b.cp.Config.Host, CertificateAuthorityData: b.cp.Config.CAData}
+	kc.AuthInfos["manager"] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
+	kc.Contexts["bench"] = &clientcmdapi.Context{Cluster: "bench", AuthInfo: "manager"}
+	kc.CurrentContext = "bench"
+	path := filepath.Join(b.cfg.WorkDir, "manager.kubeconfig")
+	return path, clientcmd.WriteToFile(*kc, path)
 }
 
 // stopAll stops what start and the scenarios started, the manager before the sandbox, both
@@ -215,7 +264,7 @@ func (b *bench) startManager(ctx context.Context, extra ...string) error {
 	args = append(args, b.cfg.ManagerArgs...)
 	m, err := devenv.StartManager(ctx, devenv.ManagerOptions{
 		Binary:              filepath.Join(b.cfg.BinDir, "manager"),
-		Kubeconfig:          b.cp.KubeconfigPath,
+		Kubeconfig:          b.managerKubeconfig,
 		LogFile:             filepath.Join(b.cfg.WorkDir, "manager.log"),
 		Namespace:           nsOperator,
 		ConnectionNamespace: nsIdle,

@@ -43,9 +43,12 @@ type config struct {
 	Logins int
 	// FloorWorkers is the floor client's concurrency.
 	FloorWorkers int
+	// Rounds is how often the convergence measures the floor and the operator; the best of
+	// each is reported.
+	Rounds int
 	// BinDir holds manager and instagram-sandbox; Assets holds etcd and kube-apiserver;
-	// CRDDir holds the CRD manifests.
-	BinDir, Assets, CRDDir string
+	// CRDDir holds the CRD manifests and RBACDir the manager's ClusterRole (role.yaml).
+	BinDir, Assets, CRDDir, RBACDir string
 	// WorkDir receives the kubeconfig and every process's log.
 	WorkDir string
 	// ManagerArgs are extra flags for bin/manager, after the harness's own.
@@ -96,9 +99,11 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.IdleWindow, "idle-window", 60*time.Second, "how long the idle scenario watches")
 	fs.IntVar(&cfg.Logins, "logins", 200, "concurrent logins")
 	fs.IntVar(&cfg.FloorWorkers, "floor-workers", 64, "concurrent workers of the floor client")
+	fs.IntVar(&cfg.Rounds, "rounds", 2, "rounds of the convergence (floor, then operator); the best of each is reported")
 	fs.StringVar(&cfg.BinDir, "bin-dir", envOr("IGCONNECT_BIN", filepath.Join(wd, "bin")), "folder of manager and instagram-sandbox")
 	fs.StringVar(&cfg.Assets, "assets", envOr("KUBEBUILDER_ASSETS", filepath.Join(wd, "bin", "k8s")), "folder of etcd and kube-apiserver")
 	fs.StringVar(&cfg.CRDDir, "crd-dir", filepath.Join(wd, "config", "crd", "bases"), "folder of the CRD manifests")
+	fs.StringVar(&cfg.RBACDir, "rbac-dir", filepath.Join(wd, "config", "rbac"), "folder of the manager's ClusterRole (role.yaml)")
 	fs.StringVar(&cfg.WorkDir, "work-dir", "", "folder for the kubeconfig and the logs (default: a new temporary folder)")
 	managerArgs := fs.String("manager-args", "", "extra flags for bin/manager, space-separated, e.g. \"--kube-api-qps=100\"")
 	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Minute, "bound on each wait for the manager")
@@ -122,8 +127,8 @@ func parseFlags(args []string) (config, error) {
 		}
 		cfg.Scenarios[s] = true
 	}
-	if cfg.N < 1 || cfg.IdleN < 1 || cfg.Logins < 1 || cfg.FloorWorkers < 1 || cfg.IdleWindow <= 0 {
-		return cfg, fmt.Errorf("-n, -idle-n, -logins, -floor-workers and -idle-window must be positive")
+	if cfg.N < 1 || cfg.IdleN < 1 || cfg.Logins < 1 || cfg.FloorWorkers < 1 || cfg.Rounds < 1 || cfg.IdleWindow <= 0 {
+		return cfg, fmt.Errorf("-n, -idle-n, -logins, -floor-workers, -rounds and -idle-window must be positive")
 	}
 	cfg.ManagerArgs = strings.Fields(*managerArgs)
 	return cfg, nil

@@ -305,6 +305,22 @@ func cpuByProcess() map[string]time.Duration {
 	if ps, err := readProc(self); err == nil {
 		out["bench"] = ps.CPU
 	}
+	// The whole machine's busy time, from which cpuDiff derives what other programs used.
+	if raw, err := os.ReadFile("/proc/stat"); err == nil {
+		f := strings.Fields(strings.SplitN(string(raw), "\n", 2)[0])
+		var busy int64
+		for i, v := range f[1:] {
+			if i == 3 || i == 4 { // idle, iowait
+				continue
+			}
+			if i >= 8 { // guest time is already counted in user
+				break
+			}
+			n, _ := strconv.ParseInt(v, 10, 64)
+			busy += n
+		}
+		out[machineKey] = time.Duration(busy) * time.Second / clockTicks
+	}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -331,17 +347,26 @@ func cpuByProcess() map[string]time.Duration {
 	return out
 }
 
-// cpuDiff renders the CPU time spent per process between two snapshots, largest first.
+// machineKey is the entry of cpuByProcess that holds the whole machine's busy time.
+const machineKey = "(machine)"
+
+// cpuDiff renders the CPU time spent per process between two snapshots, largest first, and
+// what the rest of the machine used meanwhile.
 func cpuDiff(after, before map[string]time.Duration) string {
 	type kv struct {
 		name string
 		d    time.Duration
 	}
 	var list []kv
+	var ours time.Duration
 	for k, v := range after {
-		if d := v - before[k]; d > 0 {
+		if d := v - before[k]; d > 0 && k != machineKey {
 			list = append(list, kv{k, d})
+			ours += d
 		}
+	}
+	if m := after[machineKey] - before[machineKey]; m > ours {
+		list = append(list, kv{"other programs", m - ours})
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].d > list[j].d })
 	var parts []string

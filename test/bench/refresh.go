@@ -16,8 +16,8 @@ import (
 // RefreshResult is the refresh wave's outcome.
 type RefreshResult struct {
 	N int
-	// Requesting is how long the harness took to annotate all N; Wave is from the first
-	// annotation to the last connection refreshed.
+	// Requesting is how long the harness took to annotate all N (manager stopped); Wave is
+	// from the manager's start to the last connection refreshed.
 	Requesting, Wave time.Duration
 	// Calls is the sandbox's call count per endpoint during the wave and a settling moment.
 	Calls map[string]int
@@ -28,6 +28,8 @@ type RefreshResult struct {
 	// Expired counts connections not Ready or past expiry after the wave; InvalidTokens
 	// the Secrets whose token the sandbox does not consider valid.
 	Expired, InvalidTokens int
+	// CPU says which process used the CPU during the wave.
+	CPU string
 }
 
 // settle is how long after a wave calls are still counted, to catch any stray one.
@@ -60,13 +62,15 @@ func (b *bench) refreshWave(ctx context.Context) error {
 			return err
 		}
 	}
-	r.Configured = b.res.ManagerSettings
-	if err := b.sbc.resetCalls(ctx); err != nil {
+	// The refresh of all is requested while the manager is stopped, so that the wave is
+	// the manager's work alone (the harness's N annotation writes would compete with it)
+	// and all N are due at the same moment: the manager's start.
+	if err := b.stopManager(); err != nil {
 		return err
 	}
 	conns := b.watch.connections(nsConv)
 	value := fmt.Sprintf("bench-%d", time.Now().UnixNano())
-	start := time.Now()
+	requested := time.Now()
 	err := parallel(ctx, len(conns), setupWorkers, func(ctx context.Context, i int) error {
 		c := conns[i].DeepCopy()
 		patch := client.MergeFrom(c.DeepCopy())
@@ -79,7 +83,16 @@ func (b *bench) refreshWave(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.Requesting = time.Since(start)
+	r.Requesting = time.Since(requested)
+	if err := b.sbc.resetCalls(ctx); err != nil {
+		return err
+	}
+	cpu0 := cpuByProcess()
+	start := time.Now()
+	if err := b.startManager(ctx); err != nil {
+		return err
+	}
+	r.Configured = b.res.ManagerSettings
 	since := start.Truncate(time.Second)
 	done, err := b.watch.waitAll(ctx, nsConv, n, b.cfg.Timeout, func(c *igv1.InstagramConnection) bool {
 		return c.Status.LastHandledRefreshRequest == value && c.Status.LastRefreshTime != nil &&
@@ -89,6 +102,7 @@ func (b *bench) refreshWave(ctx context.Context) error {
 		return err
 	}
 	r.Wave = done.Sub(start)
+	r.CPU = cpuDiff(cpuByProcess(), cpu0)
 	b.logf("refresh: %d connections refreshed in %s", n, r.Wave.Round(time.Millisecond))
 	if err := sleep(ctx, settle); err != nil {
 		return err
