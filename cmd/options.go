@@ -37,6 +37,34 @@ type restConfig = rest.Config
 // serviceAccountNamespaceFile holds the pod's namespace when running in a cluster.
 const serviceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
+// Defaults of the rate settings, chosen from `make bench` (BENCHMARKS.md has the figures).
+const (
+	// defaultKubeAPIQPS and defaultKubeAPIBurst bound the manager's requests per client
+	// (the main client; the event client has its own). An import costs three requests (a
+	// Secret read, its update, the status patch), and the 2-core benchmark control plane
+	// absorbed about 150 imports a second, 450 requests: 500 leaves the API server, not the
+	// client, as the limit, where the old 50 made an import wave ten times slower than the
+	// API server allowed. A cluster's API server protects itself and its other clients with
+	// API Priority and Fairness, which puts the manager's ServiceAccount in its own flows.
+	defaultKubeAPIQPS   = 500
+	defaultKubeAPIBurst = 1000
+	// defaultMaxConcurrentReconciles: a reconcile waits on three API calls and an Instagram
+	// call in turn, so it is the number of reconciles in flight, not CPU, that keeps the API
+	// server busy. 16 left it idle part of the time (an import wave of 2,000 took 17 s
+	// instead of 15 s); 128 gained nothing over 64. With real Instagram latencies (0.1 to
+	// 0.5 s a call) 64 still sustains over a hundred refreshes a second.
+	defaultMaxConcurrentReconciles = 64
+	// defaultInstagramCallsPerSecond: an import costs one call (/me) and a refresh one, so
+	// at 200 a second neither an import wave nor a refresh wave waits for Instagram's pace
+	// longer than for the API server (2,000 in 10.5 s). Meta's published limits are per app
+	// user and hour (200 calls per user), which such a wave spends one call of; the cap is
+	// igconnect's own bound on bursts.
+	defaultInstagramCallsPerSecond = 200
+	// defaultInstagramBurst: calls that may leave back to back; above it they are spaced
+	// at the rate.
+	defaultInstagramBurst = 20
+)
+
 // options are the manager's settings: the flags and environment of CONTRACT §3.
 type options struct {
 	metricsAddr, probeAddr, callbackAddr string
@@ -86,14 +114,16 @@ func parseOptions(args []string, getenv func(string) string) (options, *zap.Opti
 	fs.StringVar(&o.graphVersion, "instagram-graph-version", instagram.DefaultGraphVersion, "Graph API version for /me.")
 	fs.DurationVar(&o.minRefreshAge, "min-refresh-age", controller.DefaultMinRefreshAge,
 		"Instagram's minimum token age for a refresh.")
-	fs.Float64Var(&o.instagramQPS, "instagram-calls-per-second", 20, "Most calls to Instagram in any one second, "+
-		"across all connections and logins.")
-	fs.IntVar(&o.instagramBurst, "instagram-burst", 20, "Calls to Instagram that may leave back to back "+
-		"(at most --instagram-calls-per-second).")
+	fs.Float64Var(&o.instagramQPS, "instagram-calls-per-second", defaultInstagramCallsPerSecond,
+		"Most calls to Instagram in any one second, across all connections and logins.")
+	fs.IntVar(&o.instagramBurst, "instagram-burst", defaultInstagramBurst, "Calls to Instagram that may leave "+
+		"back to back (at most --instagram-calls-per-second).")
 	var qps float64
-	fs.Float64Var(&qps, "kube-api-qps", 50, "Requests per second to the Kubernetes API server.")
-	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", 100, "Requests to the Kubernetes API server allowed at once above the rate.")
-	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "Connections reconciled at once.")
+	fs.Float64Var(&qps, "kube-api-qps", defaultKubeAPIQPS, "Requests per second to the Kubernetes API server.")
+	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", defaultKubeAPIBurst, "Requests to the Kubernetes API server "+
+		"allowed at once above the rate.")
+	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", defaultMaxConcurrentReconciles,
+		"Connections reconciled at once.")
 	zapOpts := &zap.Options{}
 	zapOpts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
