@@ -154,3 +154,44 @@ func TestRefreshNotRepeatedWhileTheSecretCannotBeWritten(t *testing.T) {
 		t.Errorf("a refresh of the old token overwrote the token of a newer login")
 	}
 }
+
+// TestNoRefreshOfATokenTheCacheHasNotSeenReplaced: after an outage the manager's cache can
+// hold a token the Secret no longer has (the watch backs off for up to 30s); refreshing it
+// is a wasted Instagram call whose result cannot be stored (test/hardening saw one per
+// connection after a 30s outage). The reconciler checks the Secret itself first.
+func TestNoRefreshOfATokenTheCacheHasNotSeenReplaced(t *testing.T) {
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = igv1.AddToScheme(scheme)
+	conn := &igv1.InstagramConnection{
+		ObjectMeta: metav1.ObjectMeta{Name: "acme", Namespace: "ns", UID: "uid-acme", Generation: 1},
+		Spec:       igv1.InstagramConnectionSpec{SecretName: "acme-token"},
+	}
+	controller := true
+	secretWith := func(token string, issued time.Time) *corev1.Secret {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "acme-token", Namespace: "ns",
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: igv1.GroupVersion.String(), Kind: "InstagramConnection",
+				Name: "acme", UID: "uid-acme", Controller: &controller}}}}
+		tokensecret.Apply(s, "acme", nil, tokensecret.Record{AccessToken: token, IssuedAt: issued,
+			ExpiresAt: issued.Add(60 * day), UserID: "17841400000000001", Username: "acme"})
+		return s
+	}
+	// The cache still has the token of 41 days ago, due; the API server has its successor.
+	cached := fake.NewClientBuilder().WithScheme(scheme).WithObjects(conn, secretWith("IGAAold", now.Add(-41*day))).
+		WithStatusSubresource(&igv1.InstagramConnection{}).Build()
+	apiServer := fake.NewClientBuilder().WithScheme(scheme).WithObjects(secretWith("IGAAnew", now.Add(-time.Hour))).Build()
+	ig := &refreshingInstagram{}
+	r := &InstagramConnectionReconciler{
+		Client: cached, APIReader: apiServer, Recorder: events.NewFakeRecorder(100), Clock: clocktesting.NewFakeClock(now),
+		Instagram: ig, Credentials: &appcreds.Resolver{Reader: cached}, Policy: DefaultPolicy(),
+	}
+	res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: "acme"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ig.refreshes != 0 || res.RequeueAfter <= 0 {
+		t.Errorf("%d refreshes of a token the Secret no longer holds, requeue after %v; want none, and a retry",
+			ig.refreshes, res.RequeueAfter)
+	}
+}

@@ -24,6 +24,10 @@ import (
 // app Secrets carry no igconnect label, so no watch tells the reconciler they appeared.
 const credentialsRecheck = time.Minute
 
+// cacheLagRetry is how soon a refresh is tried again when the cached token Secret was
+// found behind the API server; the Secret watch usually brings the connection back sooner.
+const cacheLagRetry = 2 * time.Second
+
 // foreignSecretRecheck is how often a connection whose Secret name is taken looks again,
 // for the same reason.
 const foreignSecretRecheck = 5 * time.Minute
@@ -226,6 +230,18 @@ func (r *InstagramConnectionReconciler) refresh(ctx context.Context, conn *igv1.
 	log := logFrom(ctx)
 	key := types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}
 	old := rec.AccessToken
+	// The cache may lag behind the API server: after an outage its watches back off for up
+	// to 30 seconds. Refreshing a token the Secret no longer holds would be a wasted call
+	// whose result could not be stored, so the Secret is read afresh first, once per refresh.
+	current := &corev1.Secret{}
+	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: conn.Spec.SecretName},
+		current); err != nil {
+		return ctrl.Result{}, fmt.Errorf("read token Secret %s/%s: %w", conn.Namespace, conn.Spec.SecretName, err)
+	}
+	if tokensecret.Read(current).AccessToken != old {
+		log.V(1).Info("The cached token Secret is behind the API server; refreshing once it caught up")
+		return ctrl.Result{RequeueAfter: cacheLagRetry}, nil
+	}
 	refreshedAt := now
 	if pr, ok := r.pending.take(key, conn.UID, old); ok {
 		// An earlier attempt refreshed the token but could not store it.
