@@ -59,7 +59,9 @@ func TestAPIServerOutage(t *testing.T) {
 			}
 			// The first refreshes are under way (the manager works on four at once); the
 			// others are made while the API server is away, from the manager's cache.
-			waitFor(t, 30*time.Second, 20*time.Millisecond, "a refresh under way", func() (bool, string) {
+			// After an earlier outage the manager's watches may still be backing off (up to
+			// client-go's 30s) before they see the annotations.
+			waitFor(t, 60*time.Second, 20*time.Millisecond, "a refresh under way", func() (bool, string) {
 				return s.calls(ctx, t)[sandbox.EndpointRefresh] > calls, "none yet"
 			})
 			stopped := time.Now()
