@@ -2,6 +2,7 @@ package controller
 
 import (
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
@@ -31,11 +32,25 @@ import (
 // patch that the optimistic lock would refuse.
 type ownWrites struct {
 	mu sync.Mutex
-	rv map[types.NamespacedName]string
+	rv map[types.NamespacedName]written
+	// now is the clock of behind's give-up; time.Now outside tests.
+	now func() time.Time
 }
 
+// written is one remembered write.
+type written struct {
+	rv string
+	at time.Time
+}
+
+// cacheLagLimit is how long behind waits for the cache to reach a write before it stops
+// believing the write: a watch event takes milliseconds, so a cache still older after this
+// long is not catching up to it (an etcd restored from a backup goes back in
+// resourceVersions), and a reconcile must not wait for it forever.
+const cacheLagLimit = 30 * time.Second
+
 func newOwnWrites() *ownWrites {
-	return &ownWrites{rv: map[types.NamespacedName]string{}}
+	return &ownWrites{rv: map[types.NamespacedName]written{}, now: time.Now}
 }
 
 // record notes that obj, as the API server returned it, was written by this reconciler.
@@ -44,7 +59,7 @@ func (o *ownWrites) record(obj client.Object) {
 		return
 	}
 	o.mu.Lock()
-	o.rv[client.ObjectKeyFromObject(obj)] = obj.GetResourceVersion()
+	o.rv[client.ObjectKeyFromObject(obj)] = written{rv: obj.GetResourceVersion(), at: o.now()}
 	o.mu.Unlock()
 }
 
@@ -55,25 +70,31 @@ func (o *ownWrites) echo(obj client.Object) bool {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	rv, ok := o.rv[client.ObjectKeyFromObject(obj)]
-	return ok && rv == obj.GetResourceVersion()
+	w, ok := o.rv[client.ObjectKeyFromObject(obj)]
+	return ok && w.rv == obj.GetResourceVersion()
 }
 
 // behind reports whether obj, as read from the cache, is older than what this reconciler
 // last wrote: the cache has not caught up with the write yet. Resource versions are
 // compared as the API server defines them (k8s.io/apimachinery/pkg/util/resourceversion);
-// one that does not parse is never called behind.
+// one that does not parse is never called behind, and neither is anything after
+// cacheLagLimit.
 func (o *ownWrites) behind(obj client.Object) bool {
 	if o == nil {
 		return false
 	}
+	key := client.ObjectKeyFromObject(obj)
 	o.mu.Lock()
-	rv, ok := o.rv[client.ObjectKeyFromObject(obj)]
-	o.mu.Unlock()
+	defer o.mu.Unlock()
+	w, ok := o.rv[key]
 	if !ok {
 		return false
 	}
-	cmp, err := resourceversion.CompareResourceVersion(obj.GetResourceVersion(), rv)
+	if o.now().Sub(w.at) > cacheLagLimit {
+		delete(o.rv, key)
+		return false
+	}
+	cmp, err := resourceversion.CompareResourceVersion(obj.GetResourceVersion(), w.rv)
 	return err == nil && cmp < 0
 }
 

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,5 +52,12 @@ func TestOwnWritesBehind(t *testing.T) {
 	}
 	if o.behind(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "other", ResourceVersion: "1"}}) {
 		t.Error("an object the reconciler never wrote is never behind")
+	}
+	// A cache that has not caught up long after the write never will (an etcd restored
+	// from a backup): the reconcile must go on.
+	later := time.Now().Add(cacheLagLimit + time.Second)
+	o.now = func() time.Time { return later }
+	if o.behind(secretAt("99")) {
+		t.Error("behind must give up after cacheLagLimit")
 	}
 }
