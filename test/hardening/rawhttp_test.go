@@ -175,6 +175,22 @@ func testServerLimits(ctx context.Context, t *testing.T, callbackURL, sandboxURL
 		{"sandbox, a head that never ends", sb.Host, "GET /sandbox/healthz HTTP/1.1\r\nHost: x\r\n",
 			9 * time.Second, 15 * time.Second},
 	}
+	// The sandbox caps form and control bodies at 1 MiB.
+	for _, big := range []struct{ path, ctype string }{
+		{"/oauth/access_token", "application/x-www-form-urlencoded"},
+		{"/sandbox/tokens", "application/json"},
+	} {
+		body := strings.NewReader("client_id=" + strings.Repeat("A", 2<<20))
+		if big.ctype == "application/json" {
+			body = strings.NewReader(`{"account":"` + strings.Repeat("A", 2<<20) + `"}`)
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, sandboxURL+big.path, body)
+		req.Header.Set("Content-Type", big.ctype)
+		a, err := newBrowser().do(req)
+		if err != nil || a.status < 400 || a.status >= 500 {
+			t.Errorf("sandbox %s with a 2 MiB body: %v, HTTP %d", big.path, err, a.status)
+		}
+	}
 	var wg sync.WaitGroup
 	for _, p := range probes {
 		wg.Add(1)
@@ -193,4 +209,5 @@ func testServerLimits(ctx context.Context, t *testing.T, callbackURL, sandboxURL
 	}
 	wg.Wait()
 	report.badInput("slow clients", len(probes))
+	report.badInput("oversized bodies", 2)
 }
