@@ -56,15 +56,18 @@ type SecretReference struct {
 // SecretTemplate holds metadata copied onto the token Secret, for example the label that
 // tells Reloader to restart the pods that mount it.
 // +kubebuilder:validation:XValidation:rule="!has(self.labels) || !('app.kubernetes.io/managed-by' in self.labels || 'instagram.igconnect.dev/connection' in self.labels)",message="secretTemplate.labels must not set app.kubernetes.io/managed-by or instagram.igconnect.dev/connection: igconnect sets them"
+// +kubebuilder:validation:XValidation:rule="!has(self.labels) || self.labels.all(k, !format.qualifiedName().validate(k).hasValue())",message="secretTemplate.labels keys must be valid label keys, such as example.com/team"
+// +kubebuilder:validation:XValidation:rule="!has(self.labels) || self.labels.all(k, size(self.labels[k]) <= 63)",message="secretTemplate.labels values must be valid label values: at most 63 characters"
+// +kubebuilder:validation:XValidation:rule="!has(self.annotations) || self.annotations.all(k, !format.qualifiedName().validate(k).hasValue())",message="secretTemplate.annotations keys must be valid annotation keys, such as example.com/team"
 type SecretTemplate struct {
 	// labels are added to the Secret's labels.
 	// +optional
-	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:MaxProperties=16
 	Labels map[string]string `json:"labels,omitempty"`
 
 	// annotations are added to the Secret's annotations.
 	// +optional
-	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:MaxProperties=16
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
@@ -111,7 +114,10 @@ type InstagramConnectionSpec struct {
 	// Where it is not shorter than the token's lifetime the token is refreshed at two thirds
 	// of its lifetime instead.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|ms|s|m|h))+$') && duration(self) >= duration('1h') && duration(self) <= duration('1416h')",message="refreshBefore must be a duration between 1h and 1416h (59 days), for example 480h"
+	// The length and digit bounds keep duration() from overflowing on huge values, so
+	// every malformed value gets this message rather than a conversion error.
+	// +kubebuilder:validation:MaxLength=16
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]{1,6}(\\\\.[0-9]{1,6})?(ns|us|ms|s|m|h))+$') && duration(self) >= duration('1h') && duration(self) <= duration('1416h')",message="refreshBefore must be a duration between 1h and 1416h (59 days), for example 480h"
 	RefreshBefore *metav1.Duration `json:"refreshBefore,omitempty"`
 
 	// secretTemplate holds labels and annotations copied onto the token Secret.

@@ -18,6 +18,7 @@ package v1alpha1_test
 
 import (
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -119,6 +120,21 @@ var _ = Describe("InstagramConnection schema", func() {
 		Entry("appSecretRef that is not a Secret name",
 			func(s *igv1.InstagramConnectionSpec) { s.AppSecretRef = &igv1.SecretReference{Name: "-app"} },
 			"name must be a valid Secret name"),
+		Entry("secretTemplate with a label key a Secret cannot carry",
+			func(s *igv1.InstagramConnectionSpec) {
+				s.SecretTemplate = &igv1.SecretTemplate{Labels: map[string]string{"bad key!": "x"}}
+			},
+			"secretTemplate.labels keys must be valid label keys"),
+		Entry("secretTemplate with a label value over 63 characters",
+			func(s *igv1.InstagramConnectionSpec) {
+				s.SecretTemplate = &igv1.SecretTemplate{Labels: map[string]string{"team": strings.Repeat("a", 64)}}
+			},
+			"secretTemplate.labels values must be valid label values"),
+		Entry("secretTemplate with an annotation key a Secret cannot carry",
+			func(s *igv1.InstagramConnectionSpec) {
+				s.SecretTemplate = &igv1.SecretTemplate{Annotations: map[string]string{"/nope": "x"}}
+			},
+			"secretTemplate.annotations keys must be valid annotation keys"),
 		Entry("secretTemplate taking over the managed-by label",
 			func(s *igv1.InstagramConnectionSpec) {
 				s.SecretTemplate = &igv1.SecretTemplate{Labels: map[string]string{igv1.LabelManagedBy: "me"}}
@@ -136,17 +152,23 @@ var _ = Describe("InstagramConnection schema", func() {
 		Entry("1416h", 1416*time.Hour),
 	)
 
-	It("rejects a refreshBefore that is not a duration", func() {
-		raw := []byte(`{"apiVersion":"instagram.igconnect.dev/v1alpha1","kind":"InstagramConnection",` +
-			`"metadata":{"name":"bad-duration","namespace":"default"},` +
-			`"spec":{"secretName":"t","refreshBefore":"forty days"}}`)
-		conn := &igv1.InstagramConnection{}
-		conn.Name, conn.Namespace = "bad-duration", "default"
-		err := k8sClient.Patch(ctx, conn, client.RawPatch(types.ApplyPatchType, raw),
-			client.FieldOwner("test"))
-		Expect(err).To(HaveOccurred())
-		Expect(err.Error()).To(ContainSubstring("refreshBefore must be a duration"))
-	})
+	DescribeTable("rejects a refreshBefore that is not a usable duration, with the same message",
+		func(value string) {
+			raw := []byte(`{"apiVersion":"instagram.igconnect.dev/v1alpha1","kind":"InstagramConnection",` +
+				`"metadata":{"name":"bad-duration","namespace":"default"},` +
+				`"spec":{"secretName":"t","refreshBefore":"` + value + `"}}`)
+			conn := &igv1.InstagramConnection{}
+			conn.Name, conn.Namespace = "bad-duration", "default"
+			err := k8sClient.Patch(ctx, conn, client.RawPatch(types.ApplyPatchType, raw),
+				client.FieldOwner("test"))
+			Expect(err).To(HaveOccurred())
+			Expect(err.Error()).To(ContainSubstring("refreshBefore must be a duration between 1h and 1416h"))
+			Expect(err.Error()).NotTo(ContainSubstring("conversion"))
+		},
+		Entry("words", "forty days"),
+		Entry("too large for a duration", "9999999999999h"),
+		Entry("many components", "999999h999999h9h"),
+	)
 
 	Describe("instagramUserID", func() {
 		It("may be set later, then never changed or removed", func() {
