@@ -31,10 +31,10 @@ import (
 // It is the recorder the manager would give (the same broadcaster, reporting controller
 // and sink), except that its client speaks protobuf: controller-runtime's sends events as
 // JSON. An import emits two events (Imported, Connected), as many API writes as the import
-// itself, and make bench measured what JSON costs: on an import wave of 1,000 connections
-// the control plane and the manager spent about 4 CPU-seconds on the events in JSON and
-// under 1 in protobuf, for the same events. Event is a built-in type, so every API server
-// serves it in protobuf.
+// itself. make bench, 2,000 imports on 2 cores, same conditions: the control plane and the
+// manager used 28.6 CPU-seconds with JSON events, 27.8 with protobuf ones (21.8 with none):
+// protobuf saves about an eighth of what the events cost, mostly the manager's encoding.
+// Event is a built-in type, so every API server serves it in protobuf.
 func eventRecorder(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme, name string) (events.EventRecorder, error) {
 	c := rest.CopyConfig(cfg)
 	c.ContentType = runtime.ContentTypeProtobuf
