@@ -116,8 +116,7 @@ type InstagramConnectionSpec struct {
 	// +optional
 	// The length and digit bounds keep duration() from overflowing on huge values, so
 	// every malformed value gets this message rather than a conversion error.
-	// +kubebuilder:validation:MaxLength=16
-	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]{1,6}(\\\\.[0-9]{1,6})?(ns|us|ms|s|m|h))+$') && duration(self) >= duration('1h') && duration(self) <= duration('1416h')",message="refreshBefore must be a duration between 1h and 1416h (59 days), for example 480h"
+	// +kubebuilder:validation:XValidation:rule="size(self) <= 16 && self.matches('^([0-9]{1,6}(\\\\.[0-9]{1,6})?(ns|us|ms|s|m|h))+$') && duration(self) >= duration('1h') && duration(self) <= duration('1416h')",message="refreshBefore must be a duration between 1h and 1416h (59 days), for example 480h"
 	RefreshBefore *metav1.Duration `json:"refreshBefore,omitempty"`
 
 	// secretTemplate holds labels and annotations copied onto the token Secret.

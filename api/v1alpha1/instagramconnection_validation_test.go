@@ -168,6 +168,7 @@ var _ = Describe("InstagramConnection schema", func() {
 		Entry("words", "forty days"),
 		Entry("too large for a duration", "9999999999999h"),
 		Entry("many components", "999999h999999h9h"),
+		Entry("enough components to overflow", "99999h99999h99999h99999h99999h99999h"),
 	)
 
 	Describe("instagramUserID", func() {
