@@ -20,9 +20,14 @@ type SandboxClient struct {
 	hc   *http.Client
 }
 
-// NewSandboxClient returns a client for the sandbox at baseURL (http://127.0.0.1:PORT).
+// NewSandboxClient returns a client for the sandbox at baseURL (http://127.0.0.1:PORT). Its
+// connection pool is sized for the benchmark's concurrency: the default transport keeps only
+// two idle connections per host, and thousands of parallel setup calls would each open a
+// new one. The timeout leaves room for a sandbox loaded by such a run.
 func NewSandboxClient(baseURL string) *SandboxClient {
-	return &SandboxClient{base: baseURL, hc: &http.Client{Timeout: 10 * time.Second}}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	return &SandboxClient{base: baseURL, hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
 
 // TokenRequest asks the sandbox to mint a token, as POST /sandbox/tokens.
@@ -155,7 +160,7 @@ func (c *SandboxClient) do(ctx context.Context, method, path string, in, out any
 		return err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		return err
 	}

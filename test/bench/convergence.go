@@ -11,6 +11,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
+	"github.com/igconnect/igconnect/internal/devenv"
+	"github.com/igconnect/igconnect/internal/sandbox"
 	"github.com/igconnect/igconnect/internal/tokensecret"
 )
 
@@ -106,7 +108,7 @@ func (b *bench) operatorRound(ctx context.Context, r *ConvResult, keep bool) err
 	if err := b.createImports(ctx, nsConv, n); err != nil {
 		return err
 	}
-	if err := b.sbc.resetCalls(ctx); err != nil {
+	if err := b.sbc.ResetCalls(ctx); err != nil {
 		return err
 	}
 	w0, err := b.apiserverWrites(ctx)
@@ -152,7 +154,7 @@ func (b *bench) operatorRound(ctx context.Context, r *ConvResult, keep bool) err
 		return err
 	}
 	r.ServerWrites = diff(w1, w0)
-	if r.Calls, err = b.sbc.calls(ctx); err != nil {
+	if r.Calls, err = b.sbc.Calls(ctx); err != nil {
 		return err
 	}
 	if keep {
@@ -168,7 +170,7 @@ func (b *bench) operatorRound(ctx context.Context, r *ConvResult, keep bool) err
 // access_token and expires_at of a token the sandbox minted, then a connection naming it.
 func (b *bench) createImports(ctx context.Context, ns string, n int) error {
 	return parallel(ctx, n, setupWorkers, func(ctx context.Context, i int) error {
-		tok, err := b.sbc.issueToken(ctx, tokenAge)
+		tok, err := b.sbc.IssueToken(ctx, devenv.TokenRequest{Kind: sandbox.LongLived, Age: tokenAge})
 		if err != nil {
 			return err
 		}

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -61,7 +59,7 @@ type bench struct {
 	// restCfg is its configuration.
 	restCfg *rest.Config
 	// sbc drives the sandbox's control API.
-	sbc *sandboxControl
+	sbc *devenv.SandboxClient
 	// watch follows every connection and Secret.
 	watch *tracker
 	// pprofAddr is the manager's profiler address when -profile is set.
@@ -181,7 +179,7 @@ func (b *bench) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.sbc = newSandboxControl(b.sb.URL)
+	b.sbc = devenv.NewSandboxClient(b.sb.URL)
 	b.managerKubeconfig, err = b.serviceAccountKubeconfig(ctx)
 	return err
 }
@@ -349,92 +347,10 @@ feed:
 	return firstErr
 }
 
-// sandboxControl is a client of the sandbox's control API with a connection pool sized for
-// the harness's concurrency: the default transport keeps only two idle connections per
-// host, and thousands of setup calls would each open a new one.
-type sandboxControl struct {
-	base string
-	hc   *http.Client
-}
-
-func newSandboxControl(base string) *sandboxControl {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 64
-	return &sandboxControl{base: base, hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
-}
-
-// do sends in as JSON and decodes the answer into out, expecting status want.
-func (c *sandboxControl) do(ctx context.Context, method, path string, in, out any, want int) error {
-	var body io.Reader
-	if in != nil {
-		raw, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != want {
-		return fmt.Errorf("sandbox %s %s: HTTP %d: %s", method, path, resp.StatusCode, bytes.TrimSpace(raw))
-	}
-	if out != nil {
-		return json.Unmarshal(raw, out)
-	}
-	return nil
-}
-
-// issueToken mints a long-lived token age old for the sandbox's first account.
-func (c *sandboxControl) issueToken(ctx context.Context, age string) (sandbox.IssuedToken, error) {
-	var out sandbox.IssuedToken
-	err := c.do(ctx, http.MethodPost, "/sandbox/tokens", devenv.TokenRequest{Kind: sandbox.LongLived, Age: age}, &out,
-		http.StatusCreated)
-	return out, err
-}
-
-// addAccount adds an account with generated identity.
-func (c *sandboxControl) addAccount(ctx context.Context) (sandbox.Account, error) {
-	var out sandbox.Account
-	err := c.do(ctx, http.MethodPost, "/sandbox/accounts", sandbox.Account{}, &out, http.StatusCreated)
-	return out, err
-}
-
-// calls returns the sandbox's call counts per endpoint.
-func (c *sandboxControl) calls(ctx context.Context) (map[string]int, error) {
-	var out map[string]int
-	err := c.do(ctx, http.MethodGet, "/sandbox/calls", nil, &out, http.StatusOK)
-	return out, err
-}
-
-// resetCalls zeroes the call counts.
-func (c *sandboxControl) resetCalls(ctx context.Context) error {
-	return c.do(ctx, http.MethodDelete, "/sandbox/calls", nil, nil, http.StatusNoContent)
-}
-
-// inspect reports whether the sandbox considers token valid.
-func (c *sandboxControl) inspect(ctx context.Context, token string) (sandbox.TokenInfo, error) {
-	var out sandbox.TokenInfo
-	err := c.do(ctx, http.MethodPost, "/sandbox/tokens/inspect", map[string]string{"access_token": token}, &out,
-		http.StatusOK)
-	return out, err
-}
-
 // firstAccount returns the sandbox's first account, which owns the tokens issueToken mints.
 func (b *bench) firstAccount(ctx context.Context) (sandbox.Account, error) {
-	var out []sandbox.Account
-	if err := b.sbc.do(ctx, http.MethodGet, "/sandbox/accounts", nil, &out, http.StatusOK); err != nil {
+	out, err := b.sbc.Accounts(ctx)
+	if err != nil {
 		return sandbox.Account{}, err
 	}
 	if len(out) == 0 {

@@ -9,6 +9,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
+	"github.com/igconnect/igconnect/internal/devenv"
+	"github.com/igconnect/igconnect/internal/sandbox"
 	"github.com/igconnect/igconnect/internal/tokensecret"
 )
 
@@ -53,7 +55,7 @@ func (b *bench) idle(ctx context.Context) error {
 	if err := b.createManaged(ctx, nsIdle, n); err != nil {
 		return err
 	}
-	if err := b.sbc.resetCalls(ctx); err != nil {
+	if err := b.sbc.ResetCalls(ctx); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -75,7 +77,7 @@ func (b *bench) idle(ctx context.Context) error {
 	b.logf("idle: %d connections Ready in %s, last write %s later; watching for %s", n,
 		r.Converge.Round(time.Millisecond), r.Settle.Round(time.Millisecond), r.Window)
 
-	if err := b.sbc.resetCalls(ctx); err != nil {
+	if err := b.sbc.ResetCalls(ctx); err != nil {
 		return err
 	}
 	m0, err := b.scrapeManager(ctx)
@@ -99,7 +101,7 @@ func (b *bench) idle(ctx context.Context) error {
 		return err
 	}
 	r.WatchedChanges = b.watch.connChanges.Load() + b.watch.secretChanges.Load() - c0
-	if r.Calls, err = b.sbc.calls(ctx); err != nil {
+	if r.Calls, err = b.sbc.Calls(ctx); err != nil {
 		return err
 	}
 	m1, err := b.scrapeManager(ctx)
@@ -128,7 +130,7 @@ func (b *bench) createManaged(ctx context.Context, ns string, n int) error {
 		return err
 	}
 	return parallel(ctx, n, setupWorkers, func(ctx context.Context, i int) error {
-		tok, err := b.sbc.issueToken(ctx, tokenAge)
+		tok, err := b.sbc.IssueToken(ctx, devenv.TokenRequest{Kind: sandbox.LongLived, Age: tokenAge})
 		if err != nil {
 			return err
 		}

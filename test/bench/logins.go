@@ -50,7 +50,7 @@ func (b *bench) logins(ctx context.Context) error {
 	r.Existing = len(b.watch.connections(nsIdle))
 	accts := make([]sandbox.Account, n)
 	if err := parallel(ctx, n, setupWorkers, func(ctx context.Context, i int) (err error) {
-		accts[i], err = b.sbc.addAccount(ctx)
+		accts[i], err = b.sbc.AddAccount(ctx, sandbox.Account{})
 		return err
 	}); err != nil {
 		return err
@@ -65,7 +65,7 @@ func (b *bench) logins(ctx context.Context) error {
 	r.SandboxP50, r.SandboxP99 = percentile(direct, 50), percentile(direct, 99)
 	b.logf("logins: straight against the sandbox p50 %s p99 %s", r.SandboxP50, r.SandboxP99)
 
-	if err := b.sbc.resetCalls(ctx); err != nil {
+	if err := b.sbc.ResetCalls(ctx); err != nil {
 		return err
 	}
 	var failedMu sync.Mutex
@@ -86,7 +86,7 @@ func (b *bench) logins(ctx context.Context) error {
 	if r.Failed > 0 {
 		return fmt.Errorf("%d of %d logins failed, e.g.: %w", r.Failed, n, failures[0])
 	}
-	if r.Calls, err = b.sbc.calls(ctx); err != nil {
+	if r.Calls, err = b.sbc.Calls(ctx); err != nil {
 		return err
 	}
 

@@ -84,7 +84,7 @@ func (b *bench) refreshWave(ctx context.Context) error {
 		return err
 	}
 	r.Requesting = time.Since(requested)
-	if err := b.sbc.resetCalls(ctx); err != nil {
+	if err := b.sbc.ResetCalls(ctx); err != nil {
 		return err
 	}
 	cpu0 := cpuByProcess()
@@ -107,7 +107,7 @@ func (b *bench) refreshWave(ctx context.Context) error {
 	if err := sleep(ctx, settle); err != nil {
 		return err
 	}
-	if r.Calls, err = b.sbc.calls(ctx); err != nil {
+	if r.Calls, err = b.sbc.Calls(ctx); err != nil {
 		return err
 	}
 	calls, err := b.sandboxCalls(start.Add(-time.Second), time.Now())
@@ -129,7 +129,7 @@ func (b *bench) refreshWave(ctx context.Context) error {
 		if err := b.kube.Get(ctx, client.ObjectKey{Namespace: nsConv, Name: conns[i].Spec.SecretName}, s); err != nil {
 			return err
 		}
-		info, err := b.sbc.inspect(ctx, tokensecret.Read(s).AccessToken)
+		info, _, err := b.sbc.InspectToken(ctx, tokensecret.Read(s).AccessToken)
 		if err != nil || !info.Valid {
 			invalid.Add(1)
 		}
