@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/igconnect/igconnect/internal/httpstatus"
 	"github.com/igconnect/igconnect/internal/sandbox"
 )
 
@@ -146,40 +147,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// statusRecorder remembers the status a handler wrote, for the request log.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-// WriteHeader records the status and passes it on.
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-// Write implies 200 when no status was written.
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the server's writer, so the
-// sandbox can drop the connection of a hung request on shutdown.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
 // logRequests logs each request's method, path, status and duration. Never
 // the query string or body: they carry tokens, codes and secrets.
 func logRequests(next http.Handler, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &httpstatus.Recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+		logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.Status,
 			"duration", time.Since(start).Round(time.Microsecond))
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/igconnect/igconnect/internal/httpstatus"
 	"github.com/igconnect/igconnect/internal/metrics"
 	"github.com/igconnect/igconnect/internal/oauthstate"
 )
@@ -106,7 +107,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 // line per request.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(w.Header())
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &httpstatus.Recorder{ResponseWriter: w}
 	rt, ok := s.routes[r.URL.Path]
 	var f *failure
 	switch {
@@ -129,7 +130,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt.login && f != nil && f.code != codeMethodNotAllowed {
 		metrics.Logins.WithLabelValues(f.code).Inc()
 	}
-	s.logRequest(r, sw.status, f)
+	s.logRequest(r, sw.Status, f)
 }
 
 // logRequest logs the method, the path (never the query, which carries codes and states)
@@ -187,31 +188,6 @@ func probe(w http.ResponseWriter, _ *http.Request) *failure {
 	_, _ = w.Write([]byte("ok\n"))
 	return nil
 }
-
-// statusWriter remembers the status written, for the log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-// WriteHeader records the status.
-func (w *statusWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-// Write records an implicit 200.
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // deletionKey derives the key that signs data-deletion confirmation codes from the shared
 // state key, so every replica verifies every replica's codes without storage.
