@@ -94,7 +94,4 @@ const (
 const (
 	// ReasonRefreshed: the token was refreshed.
 	ReasonRefreshed = "Refreshed"
-
-	// ReasonImported: a token put in the Secret by a person was adopted.
-	ReasonImported = "Imported"
 )

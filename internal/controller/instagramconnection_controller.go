@@ -112,8 +112,9 @@ func (r *InstagramConnectionReconciler) Reconcile(ctx context.Context, req ctrl.
 
 	now := r.Clock.Now()
 	before := conn.DeepCopy()
+	ctx, notes := withEventNotes(ctx)
 	defer func() {
-		err := r.finishStatus(ctx, before, conn, now)
+		err := r.finishStatus(ctx, before, conn, now, notes)
 		switch {
 		case apierrors.IsConflict(err):
 			// The cached connection was older than the one in the API server (a reconcile
@@ -130,25 +131,26 @@ func (r *InstagramConnectionReconciler) Reconcile(ctx context.Context, req ctrl.
 }
 
 // finishStatus stamps the observed generation, records metrics and patches the status if
-// anything changed; then it emits the events that mirror condition changes.
-func (r *InstagramConnectionReconciler) finishStatus(ctx context.Context, before, conn *igv1.InstagramConnection, now time.Time) error {
+// anything changed; then it emits the reconcile's events.
+func (r *InstagramConnectionReconciler) finishStatus(ctx context.Context, before, conn *igv1.InstagramConnection,
+	now time.Time, notes *eventNotes) error {
 	conn.Status.ObservedGeneration = conn.Generation
 	syncStalled(conn, now)
 	stampObservedGeneration(conn)
 	// Metrics every time, so a restarted manager exports every connection it has seen.
 	recordConnectionMetrics(conn)
-	if equality.Semantic.DeepEqual(before.Status, conn.Status) {
-		return nil
+	if !equality.Semantic.DeepEqual(before.Status, conn.Status) {
+		// The optimistic lock makes a patch computed from a stale cached copy fail with a
+		// conflict instead of silently restoring old values.
+		patch := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
+		if err := r.Status().Patch(ctx, conn, patch); err != nil {
+			return client.IgnoreNotFound(err)
+		}
+		r.ownStatus.record(conn)
 	}
-	// The optimistic lock makes a patch computed from a stale cached copy fail with a
-	// conflict instead of silently restoring old values.
-	patch := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
-	if err := r.Status().Patch(ctx, conn, patch); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	r.ownStatus.record(conn)
-	// Only a status that was written is announced, so a stale reconcile emits nothing.
-	r.emitConditionEvents(before, conn)
+	// Only a status that was written (or needed no write) is announced, so a stale
+	// reconcile emits nothing.
+	r.emitEvents(before, conn, notes)
 	return nil
 }
 

@@ -138,6 +138,21 @@ func (f *fixture) eventReasons() []string {
 	return reasons
 }
 
+// eventMessages returns the messages of the connection's events with reason.
+func (f *fixture) eventMessages(reason string) func() []string {
+	return func() []string {
+		list := &eventsv1.EventList{}
+		Expect(k8sClient.List(ctx, list, client.InNamespace(f.conn.Namespace))).To(Succeed())
+		var messages []string
+		for _, e := range list.Items {
+			if e.Regarding.Name == f.conn.Name && e.Regarding.Kind == "InstagramConnection" && e.Reason == reason {
+				messages = append(messages, e.Note)
+			}
+		}
+		return messages
+	}
+}
+
 func calls(endpoint string) int { return ig.CallCount(endpoint) }
 
 // consistentlyNoCalls pokes the connection and checks that no Instagram call follows.
@@ -197,7 +212,11 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 			Expect(cond.ObservedGeneration).To(Equal(c.Generation))
 		}
 		Expect(meta.IsStatusConditionFalse(c.Status.Conditions, igv1.ConditionDegraded)).To(BeTrue())
-		Eventually(f.eventReasons).Should(ContainElements(igv1.ReasonImported, igv1.ReasonConnected))
+		// One event tells both the import and the connection: Connected, naming the Secret.
+		Eventually(f.eventMessages(igv1.ReasonConnected)).Should(ConsistOf(And(
+			HavePrefix("Imported the token of @%s (%s) from Secret %s; ", f.account.Username, f.account.UserID,
+				f.secretKey().Name),
+			ContainSubstring("token valid until"))))
 	})
 
 	It("makes no Instagram call while nothing is due", func() {
@@ -309,6 +328,10 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 		Expect(info.Kind).To(Equal(sandbox.LongLived))
 		Expect(s.Annotations).NotTo(HaveKey(tokensecret.AnnotationRejected))
 		token = string(s.Data["access_token"])
+		// Ready turned True again and a token was imported: one event says both.
+		Eventually(f.eventMessages(igv1.ReasonConnected)).Should(HaveLen(2))
+		Consistently(f.eventMessages(igv1.ReasonConnected), "1s").Should(And(HaveLen(2),
+			HaveEach(HavePrefix("Imported the token of @%s", f.account.Username))))
 	})
 
 	It("reports TokenExpired when the token runs out while Instagram keeps failing", func() {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -95,31 +94,6 @@ func syncStalled(conn *igv1.InstagramConnection, now time.Time) {
 func stampObservedGeneration(conn *igv1.InstagramConnection) {
 	for i := range conn.Status.Conditions {
 		conn.Status.Conditions[i].ObservedGeneration = conn.Generation
-	}
-}
-
-// emitConditionEvents emits an event whenever the Ready or Degraded condition changes
-// reason, so events mirror the condition reasons: Normal for Ready=True and for awaiting
-// the first login, Warning for failures.
-func (r *InstagramConnectionReconciler) emitConditionEvents(before, after *igv1.InstagramConnection) {
-	if r.Recorder == nil {
-		return
-	}
-	for _, typ := range []string{igv1.ConditionReady, igv1.ConditionDegraded} {
-		old := meta.FindStatusCondition(before.Status.Conditions, typ)
-		cur := meta.FindStatusCondition(after.Status.Conditions, typ)
-		if cur == nil || (old != nil && old.Status == cur.Status && old.Reason == cur.Reason) {
-			continue
-		}
-		if typ == igv1.ConditionDegraded && cur.Status != metav1.ConditionTrue {
-			continue // recovery shows as the Refreshed or Connected event
-		}
-		eventType := corev1.EventTypeWarning
-		if typ == igv1.ConditionReady && (cur.Status == metav1.ConditionTrue || cur.Reason == igv1.ReasonAwaitingAuthorization) {
-			// Awaiting the first login is the normal start of a connection, not a failure.
-			eventType = corev1.EventTypeNormal
-		}
-		r.Recorder.Eventf(after, nil, eventType, cur.Reason, "Reconcile", "%s", cur.Message)
 	}
 }
 

@@ -161,8 +161,8 @@ func (r *InstagramConnectionReconciler) importToken(ctx context.Context, conn *i
 		return ctrl.Result{}, err
 	}
 	if rec.Rejected == "" {
-		r.Recorder.Eventf(conn, written, corev1.EventTypeNormal, igv1.ReasonImported, "Import",
-			"Imported the token of %s from Secret %s", describeAccount(rec.Username, rec.UserID), secret.Name)
+		noteImport(ctx, fmt.Sprintf("Imported the token of %s from Secret %s",
+			describeAccount(rec.Username, rec.UserID), secret.Name))
 	}
 	return r.reconcileManagedToken(ctx, conn, written, rec, now)
 }
