@@ -63,11 +63,13 @@ func (r *Results) Table() string {
 	if c := r.Conv; c != nil {
 		s := fmt.Sprintf("convergence (N=%d)", c.N)
 		ratio := c.Operator.Seconds() / c.Floor.Seconds()
-		add(s, "floor: import writes only (Secret update + status patch), best of "+samples(c.Floors),
-			fmt.Sprintf("%s (%.0f writes)", dur(c.Floor), c.FloorWrites), "", nil)
+		add(s, "floor: import writes only (Secret update, status patch, Connected event), best of "+samples(c.Floors),
+			fmt.Sprintf("%s (%.0f writes; the Secret and status writes alone %s)", dur(c.Floor), c.FloorWrites,
+				dur(c.FloorObjects)), "", nil)
 		add(s, "operator: manager start → all Ready, best of "+samples(c.Operators),
 			fmt.Sprintf("%s (%s after /readyz)", dur(c.Operator), dur(c.FromReady)), "", nil)
-		add(s, "operator / floor", fmt.Sprintf("%.2f", ratio), "≤ 1.5", yes(ratio <= 1.5))
+		add(s, "operator / floor", fmt.Sprintf("%.2f (%.2f against the Secret and status writes alone)", ratio,
+			c.Operator.Seconds()/c.FloorObjects.Seconds()), "≤ 1.5", yes(ratio <= 1.5))
 		add(s, "CPU used during the floor", c.FloorCPU, "", nil)
 		add(s, "CPU used during the operator's run", c.OperatorCPU, "", nil)
 		add(s, "manager API requests per connection", fmt.Sprintf("%.2f (writes %.2f: %s)", c.Manager.Requests/float64(c.N),
