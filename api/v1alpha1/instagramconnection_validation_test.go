@@ -68,7 +68,7 @@ var _ = Describe("InstagramConnection schema", func() {
 				igv1.ScopeManageComments, igv1.ScopeManageInsights},
 			RefreshBefore: duration(480 * time.Hour),
 			SecretTemplate: &igv1.SecretTemplate{
-				Labels:      map[string]string{"reloader.stakater.com/match": "true"},
+				Labels:      map[string]igv1.LabelValue{"reloader.stakater.com/match": "true"},
 				Annotations: map[string]string{"team": "marketing"},
 			},
 		}
@@ -122,12 +122,22 @@ var _ = Describe("InstagramConnection schema", func() {
 			"name must be a valid Secret name"),
 		Entry("secretTemplate with a label key a Secret cannot carry",
 			func(s *igv1.InstagramConnectionSpec) {
-				s.SecretTemplate = &igv1.SecretTemplate{Labels: map[string]string{"bad key!": "x"}}
+				s.SecretTemplate = &igv1.SecretTemplate{Labels: map[string]igv1.LabelValue{"bad key!": "x"}}
 			},
 			"secretTemplate.labels keys must be valid label keys"),
 		Entry("secretTemplate with a label value over 63 characters",
 			func(s *igv1.InstagramConnectionSpec) {
-				s.SecretTemplate = &igv1.SecretTemplate{Labels: map[string]string{"team": strings.Repeat("a", 64)}}
+				s.SecretTemplate = &igv1.SecretTemplate{Labels: map[string]igv1.LabelValue{"team": igv1.LabelValue(strings.Repeat("a", 64))}}
+			},
+			"spec.secretTemplate.labels.team: Too long: may not be more than 63 bytes"),
+		Entry("secretTemplate with a label value holding a space",
+			func(s *igv1.InstagramConnectionSpec) {
+				s.SecretTemplate = &igv1.SecretTemplate{Labels: map[string]igv1.LabelValue{"team": "growth team"}}
+			},
+			"secretTemplate.labels values must be valid label values"),
+		Entry("secretTemplate with a label value ending in a dash",
+			func(s *igv1.InstagramConnectionSpec) {
+				s.SecretTemplate = &igv1.SecretTemplate{Labels: map[string]igv1.LabelValue{"team": "growth-"}}
 			},
 			"secretTemplate.labels values must be valid label values"),
 		Entry("secretTemplate with an annotation key a Secret cannot carry",
@@ -137,7 +147,7 @@ var _ = Describe("InstagramConnection schema", func() {
 			"secretTemplate.annotations keys must be valid annotation keys"),
 		Entry("secretTemplate taking over the managed-by label",
 			func(s *igv1.InstagramConnectionSpec) {
-				s.SecretTemplate = &igv1.SecretTemplate{Labels: map[string]string{igv1.LabelManagedBy: "me"}}
+				s.SecretTemplate = &igv1.SecretTemplate{Labels: map[string]igv1.LabelValue{igv1.LabelManagedBy: "me"}}
 			},
 			"secretTemplate.labels must not set app.kubernetes.io/managed-by"),
 	)

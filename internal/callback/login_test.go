@@ -240,7 +240,7 @@ func TestConcurrentFirstLoginsMakeOneConnection(t *testing.T) {
 func TestLoginUsesAnExistingPinnedConnection(t *testing.T) {
 	acme := connectionObj(connNS, "acme", "uid-acme", func(c *igv1.InstagramConnection) {
 		c.Spec.InstagramUserID = defaultUserID
-		c.Spec.SecretTemplate = &igv1.SecretTemplate{Labels: map[string]string{"reloader.stakater.com/match": "true"}}
+		c.Spec.SecretTemplate = &igv1.SecretTemplate{Labels: map[string]igv1.LabelValue{"reloader.stakater.com/match": "true"}}
 	})
 	other := connectionObj("elsewhere", "acme2", "uid-acme2", func(c *igv1.InstagramConnection) {
 		c.Spec.InstagramUserID = defaultUserID

@@ -40,7 +40,9 @@ func Apply(s *corev1.Secret, connName string, template *igv1.SecretTemplate, rec
 		annotations = map[string]string{}
 	}
 	if template != nil {
-		maps.Copy(labels, template.Labels)
+		for k, v := range template.Labels {
+			labels[k] = string(v)
+		}
 		maps.Copy(annotations, template.Annotations)
 	}
 	labels[igv1.LabelManagedBy] = igv1.ManagedByValue

@@ -27,7 +27,7 @@ func fullRecord() Record {
 
 func TestApplyWritesTheContractKeysAndLabels(t *testing.T) {
 	s := &corev1.Secret{}
-	tmpl := &igv1.SecretTemplate{Labels: map[string]string{"reloader.stakater.com/match": "true"},
+	tmpl := &igv1.SecretTemplate{Labels: map[string]igv1.LabelValue{"reloader.stakater.com/match": "true"},
 		Annotations: map[string]string{"team": "marketing"}}
 	if !Apply(s, "acme", tmpl, fullRecord()) {
 		t.Fatal("Apply on an empty Secret must report a change")
