@@ -312,6 +312,17 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 		Expect(stalled).NotTo(BeNil(), "a connection that needs a person is Stalled, so kstatus reports it as failed")
 		Expect(stalled.Reason).To(Equal(igv1.ReasonReauthorizationRequired))
 		Eventually(f.eventReasons).Should(ContainElement(igv1.ReasonReauthorizationRequired))
+		// Instagram's own words tell the person what happened, and later reconciles keep them.
+		readyMessage := func() string {
+			return meta.FindStatusCondition(f.get().Status.Conditions, igv1.ConditionReady).Message
+		}
+		Expect(readyMessage()).To(ContainSubstring(sandbox.MsgLoggedOut))
+		c = f.get()
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.Scopes = []igv1.Scope{igv1.ScopeBasic} // the default, spelled out: a new generation
+		Expect(k8sClient.Patch(ctx, c, patch)).To(Succeed())
+		Eventually(func() int64 { return f.get().Status.ObservedGeneration }).Should(Equal(c.Generation))
+		Expect(readyMessage()).To(ContainSubstring(sandbox.MsgLoggedOut))
 
 		fakeClock.Step(10 * day)
 		f.expectIdle()

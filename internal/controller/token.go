@@ -102,7 +102,7 @@ func (r *InstagramConnectionReconciler) needsLogin(ctx context.Context, conn *ig
 		return ctrl.Result{RequeueAfter: credentialsRecheck}, nil
 	}
 	if r.PublicURL == "" || r.Tickets == nil {
-		message += " (the operator runs without --public-url, so it cannot offer a login link)"
+		message += noLoginLinkNote
 		conn.Status.AuthorizationURL = ""
 	} else {
 		ticket := r.Tickets.Ticket(oauthstate.TicketRef{Namespace: conn.Namespace, Name: conn.Name, UID: conn.UID})
@@ -112,6 +112,10 @@ func (r *InstagramConnectionReconciler) needsLogin(ctx context.Context, conn *ig
 	r.markRequestHandled(conn)
 	return ctrl.Result{}, nil
 }
+
+// noLoginLinkNote ends the message of a connection that needs a login the operator cannot
+// offer a link for.
+const noLoginLinkNote = " (the operator runs without --public-url, so it cannot offer a login link)"
 
 // importToken adopts a token a person put in the Secret: it validates the token with /me,
 // checks the account against spec.instagramUserID, trades a short-lived token for a
@@ -198,7 +202,7 @@ func (r *InstagramConnectionReconciler) reconcileManagedToken(ctx context.Contex
 			"the token in Secret %s belongs to %s, but spec.instagramUserID is %s; log in with that account",
 			conn.Spec.SecretName, describeAccount(rec.Username, rec.UserID), conn.Spec.InstagramUserID))
 	case rec.Rejected != "":
-		return r.needsLogin(ctx, conn, now, rec.Rejected, rejectionMessage(rec.Rejected))
+		return r.needsLogin(ctx, conn, now, rec.Rejected, rejectedTokenMessage(conn, rec.Rejected))
 	case !rec.ExpiresAt.IsZero() && !rec.ExpiryEstimated && !now.Before(rec.ExpiresAt) &&
 		// A refresh of this token that could not be stored yet is stored below instead.
 		!r.pending.holds(types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}, conn.UID, rec.AccessToken):
