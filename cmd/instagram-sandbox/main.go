@@ -118,9 +118,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// that requests held by a hang fault end instead of delaying the exit.
 	base, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
+	// No write timeout: the hang fault holds a response on purpose, until the client gives
+	// up or the sandbox stops. Reading a request is bounded: Instagram's requests are small.
 	srv := &http.Server{
 		Handler:           logRequests(sb, logger),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
 	served := make(chan error, 1)
