@@ -75,7 +75,9 @@ type Config struct {
 	// Cache, when set, is the manager's cache with UserIDIndex registered (IndexConnections).
 	// A login without a ticket then finds the connections pinned to its account through the
 	// index, in O(1), and reads only those from the API server, instead of listing every
-	// connection of ConnectionNamespace from the API server on every login. Nil lists.
+	// connection of ConnectionNamespace from the API server on every login. Meta's
+	// deauthorize and data-deletion callbacks list the connections from it too, and read
+	// only the matching ones from the API server. Nil lists from the API server.
 	Cache client.Reader
 	// Instagram is the Instagram Platform client.
 	Instagram Instagram

@@ -1,16 +1,19 @@
 package callback
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/oauthstate"
@@ -291,4 +294,74 @@ func decode(t *testing.T, body string) any {
 		t.Fatalf("%v: %s", err, body)
 	}
 	return v
+}
+
+// listCounter counts the LISTs a reader is asked for.
+type listCounter struct {
+	client.Reader
+	n *atomic.Int32
+}
+
+func (l listCounter) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	l.n.Add(1)
+	return l.Reader.List(ctx, list, opts...)
+}
+
+// withConfig rebuilds the env's handler with cfg changed by mutate.
+func (e *env) withConfig(mutate func(*Config)) {
+	e.t.Helper()
+	cfg := e.cfg
+	mutate(&cfg)
+	h, err := NewHandler(cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.h, e.cfg = h, cfg
+}
+
+// Meta's callbacks are unauthenticated until the signature is checked, so what a request
+// costs must not grow with the cluster: with the manager's cache, no LIST reaches the API
+// server, forged or genuine.
+func TestMetaRequestsListTheCacheNotTheAPIServer(t *testing.T) {
+	e := metaEnv(t)
+	var lists atomic.Int32
+	e.withConfig(func(c *Config) { c.APIReader = listCounter{Reader: e.kube, n: &lists} })
+
+	forged := signedrequest.Sign("a secret of nobody's", signedrequest.Payload{UserID: defaultUserID})
+	for _, path := range []string{DeauthorizePath, DataDeletionPath} {
+		if r := postSigned(e, path, forged); r.status < 400 || r.status >= 500 {
+			t.Errorf("%s forged: status %d, want a client error", path, r.status)
+		}
+	}
+	r := postSigned(e, DeauthorizePath, signedrequest.Sign(sandbox.DefaultClientSecret, signedrequest.Payload{UserID: defaultUserID}))
+	if r.status != http.StatusOK || !strings.Contains(r.body, `"connections":1`) {
+		t.Fatalf("genuine: status %d body %s", r.status, r.body)
+	}
+	if e.hasToken(connNS, "ig-"+defaultUserID+"-token") {
+		t.Error("the genuine request did not remove the token")
+	}
+	if n := lists.Load(); n != 0 {
+		t.Errorf("%d LISTs reached the API server", n)
+	}
+}
+
+// The cache may be a watch event behind: a connection it still holds but the API server no
+// longer has is not acted on, and the request still succeeds.
+func TestMetaRequestsSkipConnectionsGoneFromTheAPIServer(t *testing.T) {
+	e := metaEnv(t)
+	gone := connectionObj(connNS, "gone", "uid-gone", func(c *igv1.InstagramConnection) {
+		c.Spec.InstagramUserID = "17841400000077777"
+	})
+	stale := fake.NewClientBuilder().WithScheme(testScheme()).WithObjects(gone).Build()
+	e.withConfig(func(c *Config) { c.Cache = stale })
+
+	before := e.snapshot()
+	r := postSigned(e, DeauthorizePath, signedrequest.Sign(sandbox.DefaultClientSecret,
+		signedrequest.Payload{UserID: "17841400000077777"}))
+	if r.status != http.StatusOK || !strings.Contains(r.body, `"connections":0`) {
+		t.Fatalf("status %d body %s", r.status, r.body)
+	}
+	if e.snapshot() != before {
+		t.Error("a request for a connection gone from the API server wrote something")
+	}
 }

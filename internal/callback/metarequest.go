@@ -38,9 +38,16 @@ func (s *server) metaRequest(w http.ResponseWriter, r *http.Request) (signedrequ
 		return signedrequest.Payload{}, nil, errMissingParameter(signedRequestField)
 	}
 
+	// The request is not verified yet, so what it costs must not grow with the cluster: the
+	// connections come from the manager's cache when there is one, and only those that
+	// match are read from the API server, below.
 	ctx := r.Context()
 	list := &igv1.InstagramConnectionList{}
-	if err := s.cfg.APIReader.List(ctx, list); err != nil {
+	lister := s.cfg.APIReader
+	if s.cfg.Cache != nil {
+		lister = s.cfg.Cache
+	}
+	if err := lister.List(ctx, list); err != nil {
 		return signedrequest.Payload{}, nil, kubeFailure(err)
 	}
 	secretOf, err := s.appSecrets(ctx, list.Items)
@@ -65,17 +72,34 @@ func (s *server) metaRequest(w http.ResponseWriter, r *http.Request) (signedrequ
 		_, err := signedrequest.Parse(value, sec)
 		signedBy[sec] = err == nil
 	}
-	var matched []igv1.InstagramConnection
-	for _, c := range list.Items {
-		if !c.DeletionTimestamp.IsZero() || !concerns(&c, payload.UserID) {
-			continue
+	matches := func(c *igv1.InstagramConnection) bool {
+		if !c.DeletionTimestamp.IsZero() || !concerns(c, payload.UserID) {
+			return false
 		}
 		sec := s.cfg.Credentials.Default.ClientSecret
 		if c.Spec.AppSecretRef != nil {
-			sec = secretOf[appSecretKey(&c)]
+			sec = secretOf[appSecretKey(c)]
 		}
-		if sec != "" && signedBy[sec] {
-			matched = append(matched, c)
+		return sec != "" && signedBy[sec]
+	}
+	var candidates []igv1.InstagramConnection
+	for i := range list.Items {
+		if matches(&list.Items[i]) {
+			candidates = append(candidates, list.Items[i])
+		}
+	}
+	if s.cfg.Cache == nil {
+		return payload, candidates, nil
+	}
+	// The cached copies may be a watch event behind; act on current ones that still match.
+	current, err := s.readAgain(ctx, candidates)
+	if err != nil {
+		return signedrequest.Payload{}, nil, kubeFailure(err)
+	}
+	var matched []igv1.InstagramConnection
+	for i := range current {
+		if matches(&current[i]) {
+			matched = append(matched, current[i])
 		}
 	}
 	return payload, matched, nil

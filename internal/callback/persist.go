@@ -138,10 +138,16 @@ func (s *server) pinnedConnections(ctx context.Context, ns, userID string) ([]ig
 	if err := s.cfg.Cache.List(ctx, cached, client.InNamespace(ns), client.MatchingFields{UserIDIndex: userID}); err != nil {
 		return nil, err
 	}
-	out := make([]igv1.InstagramConnection, 0, len(cached.Items))
-	for i := range cached.Items {
+	return s.readAgain(ctx, cached.Items)
+}
+
+// readAgain returns the connections as the API server has them now, leaving out those that
+// are gone: cached copies found a candidate, the current one is what is acted on.
+func (s *server) readAgain(ctx context.Context, cached []igv1.InstagramConnection) ([]igv1.InstagramConnection, error) {
+	out := make([]igv1.InstagramConnection, 0, len(cached))
+	for i := range cached {
 		fresh := &igv1.InstagramConnection{}
-		if err := s.cfg.APIReader.Get(ctx, client.ObjectKeyFromObject(&cached.Items[i]), fresh); err != nil {
+		if err := s.cfg.APIReader.Get(ctx, client.ObjectKeyFromObject(&cached[i]), fresh); err != nil {
 			if apierrors.IsNotFound(err) {
 				continue
 			}
