@@ -213,10 +213,10 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 		}
 		Expect(meta.IsStatusConditionFalse(c.Status.Conditions, igv1.ConditionDegraded)).To(BeTrue())
 		// One event tells both the import and the connection: Connected, naming the Secret.
-		Eventually(f.eventMessages(igv1.ReasonConnected)).Should(ConsistOf(And(
-			HavePrefix("Imported the token of @%s (%s) from Secret %s; ", f.account.Username, f.account.UserID,
-				f.secretKey().Name),
-			ContainSubstring("token valid until"))))
+		imported := And(HavePrefix("Imported the token of @%s (%s) from Secret %s; ", f.account.Username,
+			f.account.UserID, f.secretKey().Name), ContainSubstring("token valid until"))
+		Eventually(f.eventMessages(igv1.ReasonConnected)).Should(ConsistOf(imported))
+		Consistently(f.eventMessages(igv1.ReasonConnected), "1s").Should(ConsistOf(imported))
 	})
 
 	It("makes no Instagram call while nothing is due", func() {
@@ -464,6 +464,15 @@ var _ = Describe("An imported token with a known expiry", func() {
 		c := f.get()
 		Expect(c.Status.ExpiresAt.Time).To(BeTemporally("==", expires))
 		Expect(c.Status.NextRefreshTime.Time).To(BeTemporally("~", expires.Add(-480*time.Hour), 5*time.Minute))
+
+		// A person replaces the token of a connection that is Ready: Ready does not change,
+		// and the import still gets its Connected event.
+		later := expires.Add(5 * day)
+		f.putToken(f.issue(sandbox.LongLived, 5*day), map[string]string{"expires_at": later.Format(time.RFC3339)})
+		Eventually(func() time.Time { return f.get().Status.ExpiresAt.Time }).Should(BeTemporally("==", later))
+		Eventually(f.eventMessages(igv1.ReasonConnected)).Should(HaveLen(2))
+		Consistently(f.eventMessages(igv1.ReasonConnected), "1s").Should(And(HaveLen(2),
+			HaveEach(HavePrefix("Imported the token of @%s", f.account.Username))))
 	})
 
 	It("that Instagram refuses to refresh for being under 24 hours old is estimated and said so", func() {

@@ -126,8 +126,15 @@ func (r *InstagramConnectionReconciler) importToken(ctx context.Context, conn *i
 	log := logFrom(ctx).WithValues("secret", klog.KObj(secret))
 	log.Info("Importing token")
 	original := rec.AccessToken
-	if staleExpiry(conn, rec) {
-		rec.ExpiresAt, rec.IssuedAt, rec.ExpiryEstimated = time.Time{}, time.Time{}, false
+	if rec.Fingerprint != "" {
+		// A person replaced a token igconnect managed. The Secret's bookkeeping (when the
+		// token was issued, whether its expiry was estimated) describes the old token; kept,
+		// the issue time would make the new token look like the old one with hand-edited
+		// keys, and the old expiry would be restored over the one the person set.
+		rec.IssuedAt, rec.ExpiryEstimated = time.Time{}, false
+		if staleExpiry(conn, rec) {
+			rec.ExpiresAt = time.Time{}
+		}
 	}
 
 	profile, err := r.Instagram.Profile(ctx, rec.AccessToken)
@@ -165,7 +172,7 @@ func (r *InstagramConnectionReconciler) importToken(ctx context.Context, conn *i
 		return ctrl.Result{}, err
 	}
 	if rec.Rejected == "" {
-		noteImport(ctx, fmt.Sprintf("Imported the token of %s from Secret %s",
+		noteImport(ctx, written, fmt.Sprintf("Imported the token of %s from Secret %s",
 			describeAccount(rec.Username, rec.UserID), secret.Name))
 	}
 	return r.reconcileManagedToken(ctx, conn, written, rec, now)
