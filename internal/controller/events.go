@@ -2,10 +2,13 @@ package controller
 
 import (
 	"context"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 )
@@ -16,21 +19,72 @@ import (
 type eventNotes struct {
 	// imported says whose token was imported from which Secret; empty if none was.
 	imported string
+	// secret is the Secret the token was imported from, the event's related object.
+	secret runtime.Object
 }
 
 type eventNotesKey struct{}
 
-// withEventNotes returns a context that carries a fresh eventNotes, and the notes.
-func withEventNotes(ctx context.Context) (context.Context, *eventNotes) {
-	n := &eventNotes{}
-	return context.WithValue(ctx, eventNotesKey{}, n), n
+// withEventNotes returns a context that carries notes, and notes.
+func withEventNotes(ctx context.Context, notes *eventNotes) context.Context {
+	return context.WithValue(ctx, eventNotesKey{}, notes)
 }
 
-// noteImport records that the reconcile of ctx imported a token; what says what.
-func noteImport(ctx context.Context, what string) {
+// noteImport records that the reconcile of ctx imported a token from secret; what says
+// whose and from where.
+func noteImport(ctx context.Context, secret runtime.Object, what string) {
 	if n, ok := ctx.Value(eventNotesKey{}).(*eventNotes); ok {
-		n.imported = what
+		n.imported, n.secret = what, secret
 	}
+}
+
+// unannouncedImports keeps, per connection, the note of an import whose reconcile could
+// not write its status, so no event told of it. The import itself is done (the Secret is
+// igconnect's now), so the next reconcile sees a managed token and would not know to tell
+// it; it takes the note from here instead. In memory only: a restart loses it. The zero
+// value is ready to use.
+type unannouncedImports struct {
+	mu sync.Mutex
+	m  map[types.NamespacedName]unannouncedImport
+}
+
+// unannouncedImport is one kept note, for the connection with uid.
+type unannouncedImport struct {
+	uid   types.UID
+	notes eventNotes
+}
+
+// keep records notes of the connection conn if they tell of an import.
+func (u *unannouncedImports) keep(conn *igv1.InstagramConnection, notes *eventNotes) {
+	if notes == nil || notes.imported == "" {
+		return
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.m == nil {
+		u.m = map[types.NamespacedName]unannouncedImport{}
+	}
+	u.m[types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}] = unannouncedImport{uid: conn.UID, notes: *notes}
+}
+
+// take returns fresh notes for a reconcile of conn, holding the import kept for it, if any.
+func (u *unannouncedImports) take(conn *igv1.InstagramConnection) *eventNotes {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	key := types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}
+	kept, ok := u.m[key]
+	delete(u.m, key)
+	if !ok || kept.uid != conn.UID {
+		return &eventNotes{}
+	}
+	return &kept.notes
+}
+
+// forget drops what is kept for the connection.
+func (u *unannouncedImports) forget(key types.NamespacedName) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	delete(u.m, key)
 }
 
 // emitEvents emits the events of one reconcile, whose status went from before to after.
@@ -66,7 +120,7 @@ func (r *InstagramConnectionReconciler) emitEvents(before, after *igv1.Instagram
 		r.Recorder.Eventf(after, nil, eventType, cur.Reason, "Reconcile", "%s", cur.Message)
 	}
 	if imported {
-		r.Recorder.Eventf(after, nil, corev1.EventTypeNormal, igv1.ReasonConnected, "Import", "%s; %s",
+		r.Recorder.Eventf(after, notes.secret, corev1.EventTypeNormal, igv1.ReasonConnected, "Import", "%s; %s",
 			notes.imported, ready.Message)
 	}
 }

@@ -75,6 +75,8 @@ type InstagramConnectionReconciler struct {
 	ownWrites, ownStatus *ownWrites
 	// pending keeps refreshed tokens whose Secret write failed, for the next attempt.
 	pending pendingRefreshes
+	// unannounced keeps imports whose status write failed, for the next reconcile's event.
+	unannounced unannouncedImports
 }
 
 // The reconciler reads connections and patches their status; it creates and updates the
@@ -97,6 +99,7 @@ func (r *InstagramConnectionReconciler) Reconcile(ctx context.Context, req ctrl.
 			r.ownStatus.forget(&igv1.InstagramConnection{ObjectMeta: metav1.ObjectMeta{
 				Namespace: req.Namespace, Name: req.Name}})
 			r.pending.forget(req.NamespacedName)
+			r.unannounced.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -112,9 +115,13 @@ func (r *InstagramConnectionReconciler) Reconcile(ctx context.Context, req ctrl.
 
 	now := r.Clock.Now()
 	before := conn.DeepCopy()
-	ctx, notes := withEventNotes(ctx)
+	notes := r.unannounced.take(conn)
+	ctx = withEventNotes(ctx, notes)
 	defer func() {
 		err := r.finishStatus(ctx, before, conn, now, notes)
+		if err != nil {
+			r.unannounced.keep(conn, notes)
+		}
 		switch {
 		case apierrors.IsConflict(err):
 			// The cached connection was older than the one in the API server (a reconcile
