@@ -77,7 +77,8 @@ type Config struct {
 	// index, in O(1), and reads only those from the API server, instead of listing every
 	// connection of ConnectionNamespace from the API server on every login. Meta's
 	// deauthorize and data-deletion callbacks list the connections from it too, and read
-	// only the matching ones from the API server. Nil lists from the API server.
+	// only the matching ones from the API server; a verified request that matches none in
+	// the cache is matched against the API server. Nil lists from the API server.
 	Cache client.Reader
 	// Instagram is the Instagram Platform client.
 	Instagram Instagram

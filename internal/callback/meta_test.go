@@ -365,3 +365,30 @@ func TestMetaRequestsSkipConnectionsGoneFromTheAPIServer(t *testing.T) {
 		t.Error("a request for a connection gone from the API server wrote something")
 	}
 }
+
+// A verified request for an account the cache has not seen yet (a connection created or
+// authorized moments ago) is matched against the API server, since Meta does not ask twice.
+func TestMetaRequestsFallBackToTheAPIServerWhenTheCacheMisses(t *testing.T) {
+	e := metaEnv(t)
+	e.withConfig(func(c *Config) { c.Cache = fake.NewClientBuilder().WithScheme(testScheme()).Build() })
+	r := postSigned(e, DeauthorizePath, signedrequest.Sign(sandbox.DefaultClientSecret, signedrequest.Payload{UserID: defaultUserID}))
+	if r.status != http.StatusOK || !strings.Contains(r.body, `"connections":1`) {
+		t.Fatalf("status %d body %s", r.status, r.body)
+	}
+	if e.hasToken(connNS, "ig-"+defaultUserID+"-token") {
+		t.Error("the token was not removed")
+	}
+}
+
+// Without the manager's cache, the connections are listed from the API server.
+func TestMetaRequestsWithoutACache(t *testing.T) {
+	e := metaEnv(t)
+	e.withConfig(func(c *Config) { c.Cache = nil })
+	r := postSigned(e, DeauthorizePath, signedrequest.Sign(appBSecret, signedrequest.Payload{UserID: defaultUserID}))
+	if r.status != http.StatusOK || !strings.Contains(r.body, `"connections":1`) {
+		t.Fatalf("status %d body %s", r.status, r.body)
+	}
+	if e.hasToken("team-b", "acme-token") || !e.hasToken(connNS, "ig-"+defaultUserID+"-token") {
+		t.Error("app B's request must reach app B's connection only")
+	}
+}

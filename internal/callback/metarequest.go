@@ -38,16 +38,36 @@ func (s *server) metaRequest(w http.ResponseWriter, r *http.Request) (signedrequ
 		return signedrequest.Payload{}, nil, errMissingParameter(signedRequestField)
 	}
 
-	// The request is not verified yet, so what it costs must not grow with the cluster: the
-	// connections come from the manager's cache when there is one, and only those that
-	// match are read from the API server, below.
 	ctx := r.Context()
-	list := &igv1.InstagramConnectionList{}
-	lister := s.cfg.APIReader
-	if s.cfg.Cache != nil {
-		lister = s.cfg.Cache
+	if s.cfg.Cache == nil {
+		return s.matchSigned(ctx, value, s.cfg.APIReader, false)
 	}
-	if err := lister.List(ctx, list); err != nil {
+	// The request is not verified yet, so what it costs must not grow with the cluster: the
+	// connections come from the manager's cache, and only those that match are read from
+	// the API server.
+	payload, matched, f := s.matchSigned(ctx, value, s.cfg.Cache, true)
+	if f != nil || len(matched) > 0 {
+		return payload, matched, f
+	}
+	// Verified, and nothing in the cache matched: it may not have seen a connection created
+	// or authorized moments ago, and Meta does not ask twice. The request is Meta's, so a
+	// LIST from the API server is affordable now.
+	return s.matchSigned(ctx, value, s.cfg.APIReader, false)
+}
+
+// matchSigned verifies the signed_request value with every app secret the connections of
+// lister name (and the operator's own) and returns the connections it concerns. From the
+// cache (cached), the matches are read again from the API server and only current copies
+// that still match are returned.
+func (s *server) matchSigned(ctx context.Context, value string, lister client.Reader, cached bool) (
+	signedrequest.Payload, []igv1.InstagramConnection, *failure) {
+	list := &igv1.InstagramConnectionList{}
+	var opts []client.ListOption
+	if cached {
+		// Read only, and the cache may hold every connection of the cluster: no copies.
+		opts = append(opts, client.UnsafeDisableDeepCopy)
+	}
+	if err := lister.List(ctx, list, opts...); err != nil {
 		return signedrequest.Payload{}, nil, kubeFailure(err)
 	}
 	secretOf, err := s.appSecrets(ctx, list.Items)
@@ -88,7 +108,7 @@ func (s *server) metaRequest(w http.ResponseWriter, r *http.Request) (signedrequ
 			candidates = append(candidates, list.Items[i])
 		}
 	}
-	if s.cfg.Cache == nil {
+	if !cached {
 		return payload, candidates, nil
 	}
 	// The cached copies may be a watch event behind; act on current ones that still match.
