@@ -71,9 +71,11 @@ type SecretTemplate struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
-// LabelValue is the value of a label on the token Secret. Its bound on length is what lets
-// the API server afford the CEL rule that checks its characters: over a map of unbounded
-// strings the rule's estimated cost exceeded the budget sixteen times.
+// Its bound on length is what lets the API server afford the CEL rule on SecretTemplate that
+// checks its characters: over a map of unbounded strings the rule's estimated cost exceeded
+// the budget sixteen times.
+
+// LabelValue is the value of a label on the token Secret: at most 63 characters.
 // +kubebuilder:validation:MaxLength=63
 type LabelValue string
 
