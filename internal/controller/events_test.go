@@ -10,10 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -46,9 +44,7 @@ func (profileInstagram) Profile(context.Context, string) (instagram.Profile, err
 // tell of the import, once.
 func TestImportAnnouncedAfterAFailedStatusWrite(t *testing.T) {
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = igv1.AddToScheme(scheme)
+	scheme := unitScheme()
 	conn := &igv1.InstagramConnection{
 		ObjectMeta: metav1.ObjectMeta{Name: "acme", Namespace: "ns", UID: "uid-acme", Generation: 1},
 		Spec:       igv1.InstagramConnectionSpec{SecretName: "acme-token"},

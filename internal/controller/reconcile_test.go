@@ -39,14 +39,20 @@ func (c *countingInstagram) Profile(context.Context, string) (instagram.Profile,
 	return instagram.Profile{}, nil
 }
 
+// unitScheme is the scheme of the tests that run the reconciler on a fake client.
+func unitScheme() *runtime.Scheme {
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = igv1.AddToScheme(scheme)
+	return scheme
+}
+
 // TestReconcileRequeuesAtTheRefreshTime shows the schedule reaches the work queue: a managed
 // token that is not due gives a RequeueAfter that lands exactly on status.nextRefreshTime,
 // and no Instagram call.
 func TestReconcileRequeuesAtTheRefreshTime(t *testing.T) {
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = igv1.AddToScheme(scheme)
+	scheme := unitScheme()
 
 	conn := &igv1.InstagramConnection{
 		ObjectMeta: metav1.ObjectMeta{Name: "acme", Namespace: "ns", UID: "uid-acme", Generation: 1},
