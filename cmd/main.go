@@ -171,6 +171,7 @@ func run(ctx context.Context, o options) error {
 			Client:              mgr.GetClient(),
 			APIReader:           mgr.GetAPIReader(),
 			Cache:               mgr.GetCache(),
+			WaitForCacheSync:    mgr.GetCache().WaitForCacheSync,
 			Instagram:           ig,
 			Credentials:         creds,
 			Signer:              signer,
@@ -200,12 +201,29 @@ func run(ctx context.Context, o options) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
+	if err := mgr.AddReadyzCheck("caches", cachesSynced(mgr.GetCache())); err != nil {
+		return err
+	}
 	setupLog.Info("Starting manager", "namespace", o.namespace, "publicURL", o.publicURL,
 		"callback", o.callbackAddr, "instagramAPI", o.apiURL, "instagramGraph", o.graphURL,
 		"operatorApp", o.app.ClientID != "", "kubeAPIQPS", o.kubeAPIQPS, "kubeAPIBurst", o.kubeAPIBurst,
 		"maxConcurrentReconciles", o.maxConcurrentReconciles, "instagramCallsPerSecond", o.instagramQPS,
 		"instagramBurst", o.instagramBurst)
 	return mgr.Start(ctx)
+}
+
+// cachesSynced is a readiness check that passes once the manager's caches have synced. The
+// manager serves probes and the callback before its caches, and a replica is not ready to
+// take logins, nor to reconcile from a complete view, before then.
+func cachesSynced(c cache.Cache) healthz.Checker {
+	return func(req *http.Request) error {
+		ctx, cancel := context.WithTimeout(req.Context(), 200*time.Millisecond)
+		defer cancel()
+		if !c.WaitForCacheSync(ctx) {
+			return errors.New("the caches have not synced yet")
+		}
+		return nil
+	}
 }
 
 // instagramHTTPClient is the Instagram client's HTTP client: instagram.New's default (no

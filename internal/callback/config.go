@@ -80,6 +80,12 @@ type Config struct {
 	// only the matching ones from the API server; a verified request that matches none in
 	// the cache is matched against the API server. Nil lists from the API server.
 	Cache client.Reader
+	// WaitForCacheSync, when set, is the manager cache's WaitForCacheSync, and must be set
+	// whenever Client or Cache read from that cache. The manager starts its HTTP servers
+	// before its caches, so at start-up a request that reads the cluster waits for the
+	// caches (at most CacheWaitTimeout) instead of failing on a cache that is not started,
+	// and /readyz answers 503 until they have synced. Nil means reads need no waiting.
+	WaitForCacheSync func(ctx context.Context) bool
 	// Instagram is the Instagram Platform client.
 	Instagram Instagram
 	// Credentials resolves a connection's Instagram app; its Default is the operator's own

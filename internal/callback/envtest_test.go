@@ -20,9 +20,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -91,6 +93,8 @@ func TestEnvtestLogin(t *testing.T) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:  scheme,
 		Metrics: metricsserver.Options{BindAddress: "0"},
+		// -count=N runs this test N times in one process, each with its own manager.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{igv1.LabelManagedBy: igv1.ManagedByValue})},
 		}},
@@ -115,6 +119,7 @@ func TestEnvtestLogin(t *testing.T) {
 		Client:              mgr.GetClient(),
 		APIReader:           mgr.GetAPIReader(),
 		Cache:               mgr.GetCache(),
+		WaitForCacheSync:    mgr.GetCache().WaitForCacheSync,
 		Instagram:           igClient,
 		Credentials:         creds,
 		Signer:              signer,
@@ -137,7 +142,9 @@ func TestEnvtestLogin(t *testing.T) {
 	e := &env{t: t, clock: clk, ig: ig, igURL: igSrv.URL, srv: srv, signer: signer}
 	name := "ig-" + defaultUserID
 
-	// 1. A browser login without a ticket, through the consent page.
+	// 1. A browser login without a ticket, through the consent page. It starts as soon as
+	// the manager does, as a person's might, so its callback may come before the caches
+	// have synced: it must wait for them, not fail.
 	b := e.newBrowser()
 	authz := b.start("")
 	g.Expect(b.do(mustRequest(t, http.MethodGet, authz.String(), nil)).status).To(Equal(http.StatusOK))

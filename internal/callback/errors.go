@@ -42,6 +42,7 @@ const (
 	codeSecretConflict        = "secret_conflict"
 	codeAppCredentialsMissing = "app_credentials_missing"
 	codeKubernetes            = "kubernetes_unavailable"
+	codeStarting              = "starting"
 	codeMethodNotAllowed      = "method_not_allowed"
 	codeNotFound              = "not_found"
 	codeInvalidSignedRequest  = "invalid_signed_request"
@@ -235,6 +236,18 @@ func kubeFailure(err error) *failure {
 		"Try again in a minute. If it persists, the operator's administrator should check the operator's logs "+
 			"and its permissions.").withCause(err)
 	f.retryAfter = defaultRetryAfter
+	return f
+}
+
+// errStarting answers a request that came before the manager's caches synced. It is
+// checked before anything else, so the code in a callback is still unspent and the state
+// unused: the same page, reloaded, completes the login.
+func errStarting() *failure {
+	f := fail(http.StatusServiceUnavailable, codeStarting, "igconnect is starting",
+		"igconnect is still loading the cluster's connections, so it could not take this request yet. "+
+			"Nothing was changed.",
+		"Reload this page in a few seconds.")
+	f.retryAfter = 5 * time.Second
 	return f
 }
 

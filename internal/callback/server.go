@@ -3,6 +3,7 @@ package callback
 import (
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -62,14 +63,18 @@ type server struct {
 	routes        map[string]route
 	secureCookie  bool
 	deletionCodes confirmations
+	// cacheSynced is set once Config.WaitForCacheSync has returned true.
+	cacheSynced atomic.Bool
 }
 
-// route is one endpoint: the methods it accepts, whether it answers failures as JSON, and
-// whether its outcomes count as logins in igconnect_logins_total.
+// route is one endpoint: the methods it accepts, whether it answers failures as JSON,
+// whether its outcomes count as logins in igconnect_logins_total, and whether it reads the
+// cluster, and so must wait for the manager's caches at start-up.
 type route struct {
 	methods []string
 	json    bool
 	login   bool
+	cluster bool
 	serve   func(w http.ResponseWriter, r *http.Request) *failure
 }
 
@@ -92,13 +97,13 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	s.routes = map[string]route{
 		StartPath:          {methods: []string{http.MethodGet}, serve: s.start},
-		CallbackPath:       {methods: []string{http.MethodGet}, login: true, serve: s.callback},
-		ExchangePath:       {methods: []string{http.MethodPost}, json: true, login: true, serve: s.exchange},
-		DeauthorizePath:    {methods: []string{http.MethodPost}, json: true, serve: s.deauthorize},
-		DataDeletionPath:   {methods: []string{http.MethodPost}, json: true, serve: s.dataDeletion},
+		CallbackPath:       {methods: []string{http.MethodGet}, login: true, cluster: true, serve: s.callback},
+		ExchangePath:       {methods: []string{http.MethodPost}, json: true, login: true, cluster: true, serve: s.exchange},
+		DeauthorizePath:    {methods: []string{http.MethodPost}, json: true, cluster: true, serve: s.deauthorize},
+		DataDeletionPath:   {methods: []string{http.MethodPost}, json: true, cluster: true, serve: s.dataDeletion},
 		DeletionStatusPath: {methods: []string{http.MethodGet, http.MethodHead}, serve: s.deletionStatus},
 		HealthzPath:        {methods: []string{http.MethodGet, http.MethodHead}, serve: probe},
-		ReadyzPath:         {methods: []string{http.MethodGet, http.MethodHead}, serve: probe},
+		ReadyzPath:         {methods: []string{http.MethodGet, http.MethodHead}, serve: s.readyz},
 	}
 	return s, nil
 }
@@ -117,6 +122,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f = errMethodNotAllowed(strings.Join(rt.methods, ", "))
 	case len(r.URL.RawQuery) > maxQueryBytes:
 		f = errQueryTooLong()
+	case rt.cluster && !s.cacheReady(r.Context(), CacheWaitTimeout):
+		f = errStarting()
 	default:
 		f = rt.serve(sw, r)
 	}
