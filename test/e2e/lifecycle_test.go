@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -36,6 +37,20 @@ var _ = Describe("igconnect with Instagram's lifetimes", Ordered, func() {
 
 	BeforeAll(func() {
 		s = startStack("e2e-main", mainAccounts, nil)
+	})
+
+	It("reports ready only once its caches have synced, on both probe endpoints", func() {
+		for _, u := range []string{s.mgr.ProbeURL + "/readyz?verbose", s.mgr.CallbackURL + "/readyz"} {
+			resp, err := http.Get(u)
+			Expect(err).NotTo(HaveOccurred())
+			body, err := io.ReadAll(resp.Body)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(resp.Body.Close()).To(Succeed())
+			Expect(resp.StatusCode).To(Equal(http.StatusOK), "%s: %s", u, body)
+			if strings.Contains(u, "verbose") {
+				Expect(string(body)).To(ContainSubstring("[+]caches ok"))
+			}
+		}
 	})
 
 	It("connects an account through the callback: start page, consent, result page, Ready", func() {
