@@ -8,7 +8,7 @@ import (
 
 // Bounds on waiting for the manager's caches (Config.WaitForCacheSync).
 const (
-	// CacheWaitTimeout bounds how long a request that reads the cluster waits for the
+	// CacheWaitTimeout bounds how long a request that reads the cache waits for the
 	// caches at start-up. Listing every connection and labelled Secret of a large cluster
 	// takes seconds; a browser waits that long for a page, and a request still waiting
 	// after this is answered 503 with nothing changed, so reloading the page works.

@@ -82,7 +82,7 @@ type Config struct {
 	Cache client.Reader
 	// WaitForCacheSync, when set, is the manager cache's WaitForCacheSync, and must be set
 	// whenever Client or Cache read from that cache. The manager starts its HTTP servers
-	// before its caches, so at start-up a request that reads the cluster waits for the
+	// before its caches, so at start-up a request that reads the cache waits for the
 	// caches (at most CacheWaitTimeout) instead of failing on a cache that is not started,
 	// and /readyz answers 503 until they have synced. Nil means reads need no waiting.
 	WaitForCacheSync func(ctx context.Context) bool

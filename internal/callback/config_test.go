@@ -73,7 +73,7 @@ func TestNewHandlerValidatesConfig(t *testing.T) {
 func TestNewServer(t *testing.T) {
 	s := NewServer(":8082", http.NotFoundHandler())
 	if s.Addr != ":8082" || s.Handler == nil || s.ReadHeaderTimeout != 5*time.Second || s.ReadTimeout != 15*time.Second ||
-		s.WriteTimeout != 60*time.Second || s.IdleTimeout != 2*time.Minute || s.MaxHeaderBytes != 16<<10 {
+		s.WriteTimeout != 80*time.Second || s.IdleTimeout != 2*time.Minute || s.MaxHeaderBytes != 16<<10 {
 		t.Errorf("server %+v", s)
 	}
 }

@@ -18,9 +18,10 @@ const (
 	ServerReadHeaderTimeout = 5 * time.Second
 	// ServerReadTimeout bounds reading a whole request; bodies are at most 64 KiB.
 	ServerReadTimeout = 15 * time.Second
-	// ServerWriteTimeout bounds handling and answering a request. A login makes three calls
-	// to Instagram (10s each at most by default) and a few API writes, within loginTimeout.
-	ServerWriteTimeout = loginTimeout + 15*time.Second
+	// ServerWriteTimeout bounds handling and answering a request. A login may first wait
+	// for the caches at start-up (CacheWaitTimeout), then makes three calls to Instagram
+	// (10s each at most by default) and a few API writes, within loginTimeout.
+	ServerWriteTimeout = CacheWaitTimeout + loginTimeout + 15*time.Second
 	// ServerIdleTimeout closes idle keep-alive connections.
 	ServerIdleTimeout = 2 * time.Minute
 	// ServerMaxHeaderBytes bounds the request line and headers: a login URL is well under
@@ -44,7 +45,7 @@ const (
 
 // NewServer returns an http.Server for h on addr with timeouts and header limits suited to a
 // public endpoint: ServerReadHeaderTimeout (5s), ServerReadTimeout (15s), ServerWriteTimeout
-// (60s), ServerIdleTimeout (2m) and ServerMaxHeaderBytes (16 KiB).
+// (80s), ServerIdleTimeout (2m) and ServerMaxHeaderBytes (16 KiB).
 func NewServer(addr string, h http.Handler) *http.Server {
 	return &http.Server{
 		Addr:              addr,
@@ -69,12 +70,12 @@ type server struct {
 
 // route is one endpoint: the methods it accepts, whether it answers failures as JSON,
 // whether its outcomes count as logins in igconnect_logins_total, and whether it reads the
-// cluster, and so must wait for the manager's caches at start-up.
+// manager's cache, and so must wait for it at start-up.
 type route struct {
 	methods []string
 	json    bool
 	login   bool
-	cluster bool
+	cached  bool
 	serve   func(w http.ResponseWriter, r *http.Request) *failure
 }
 
@@ -97,10 +98,10 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	s.routes = map[string]route{
 		StartPath:          {methods: []string{http.MethodGet}, serve: s.start},
-		CallbackPath:       {methods: []string{http.MethodGet}, login: true, cluster: true, serve: s.callback},
-		ExchangePath:       {methods: []string{http.MethodPost}, json: true, login: true, cluster: true, serve: s.exchange},
-		DeauthorizePath:    {methods: []string{http.MethodPost}, json: true, cluster: true, serve: s.deauthorize},
-		DataDeletionPath:   {methods: []string{http.MethodPost}, json: true, cluster: true, serve: s.dataDeletion},
+		CallbackPath:       {methods: []string{http.MethodGet}, login: true, cached: true, serve: s.callback},
+		ExchangePath:       {methods: []string{http.MethodPost}, json: true, login: true, cached: true, serve: s.exchange},
+		DeauthorizePath:    {methods: []string{http.MethodPost}, json: true, cached: true, serve: s.deauthorize},
+		DataDeletionPath:   {methods: []string{http.MethodPost}, json: true, cached: true, serve: s.dataDeletion},
 		DeletionStatusPath: {methods: []string{http.MethodGet, http.MethodHead}, serve: s.deletionStatus},
 		HealthzPath:        {methods: []string{http.MethodGet, http.MethodHead}, serve: probe},
 		ReadyzPath:         {methods: []string{http.MethodGet, http.MethodHead}, serve: s.readyz},
@@ -122,7 +123,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f = errMethodNotAllowed(strings.Join(rt.methods, ", "))
 	case len(r.URL.RawQuery) > maxQueryBytes:
 		f = errQueryTooLong()
-	case rt.cluster && !s.cacheReady(r.Context(), CacheWaitTimeout):
+	case rt.cached && !s.cacheReady(r.Context(), CacheWaitTimeout):
 		f = errStarting()
 	default:
 		f = rt.serve(sw, r)
