@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -40,17 +39,12 @@ var _ = Describe("igconnect with Instagram's lifetimes", Ordered, func() {
 	})
 
 	It("reports ready only once its caches have synced, on both probe endpoints", func() {
-		for _, u := range []string{s.mgr.ProbeURL + "/readyz?verbose", s.mgr.CallbackURL + "/readyz"} {
-			resp, err := http.Get(u)
-			Expect(err).NotTo(HaveOccurred())
-			body, err := io.ReadAll(resp.Body)
-			Expect(err).NotTo(HaveOccurred())
-			Expect(resp.Body.Close()).To(Succeed())
-			Expect(resp.StatusCode).To(Equal(http.StatusOK), "%s: %s", u, body)
-			if strings.Contains(u, "verbose") {
-				Expect(string(body)).To(ContainSubstring("[+]caches ok"))
-			}
-		}
+		probes := newBrowser()
+		manager := probes.get(s.mgr.ProbeURL + "/readyz?verbose")
+		Expect(manager.status).To(Equal(http.StatusOK), manager.body)
+		Expect(manager.body).To(ContainSubstring("[+]caches ok"))
+		callback := probes.get(s.mgr.CallbackURL + "/readyz")
+		Expect(callback.status).To(Equal(http.StatusOK), callback.body)
 	})
 
 	It("connects an account through the callback: start page, consent, result page, Ready", func() {
