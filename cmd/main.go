@@ -105,6 +105,9 @@ func run(ctx context.Context, o options) error {
 		LeaderElectionNamespace:       o.namespace,
 		LeaderElectionReleaseOnCancel: true,
 		Cache: cache.Options{
+			// With --watch-namespaces every informer (connections, Secrets) lists and
+			// watches only those namespaces, which namespaced Roles allow.
+			DefaultNamespaces: cacheNamespaces(o.watchNamespaces),
 			ByObject: map[client.Object]cache.ByObject{
 				// Only igconnect's own Secrets are cached and watched: a cluster's other
 				// Secrets are none of its business and would cost memory.
@@ -180,6 +183,7 @@ func run(ctx context.Context, o options) error {
 			PublicURL:           o.publicURL,
 			RedirectURL:         o.redirectURL,
 			ConnectionNamespace: o.connectionNamespace,
+			WatchNamespaces:     o.watchNamespaces,
 			SuccessURL:          o.successURL,
 			Log:                 ctrl.Log.WithName("callback"),
 		})
@@ -204,7 +208,8 @@ func run(ctx context.Context, o options) error {
 	if err := mgr.AddReadyzCheck("caches", cachesSynced(mgr.GetCache())); err != nil {
 		return err
 	}
-	setupLog.Info("Starting manager", "namespace", o.namespace, "publicURL", o.publicURL,
+	setupLog.Info("Starting manager", "namespace", o.namespace, "watchNamespaces", watchedForLog(o.watchNamespaces),
+		"connectionNamespace", o.connectionNamespace, "publicURL", o.publicURL,
 		"callback", o.callbackAddr, "instagramAPI", o.apiURL, "instagramGraph", o.graphURL,
 		"operatorApp", o.app.ClientID != "", "kubeAPIQPS", o.kubeAPIQPS, "kubeAPIBurst", o.kubeAPIBurst,
 		"maxConcurrentReconciles", o.maxConcurrentReconciles, "instagramCallsPerSecond", o.instagramQPS,
