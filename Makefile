@@ -30,9 +30,11 @@ help: ## Show this help.
 
 ##@ Development
 
+# config/namespaced grants the generated ClusterRole's rules per watched namespace, from a copy.
 .PHONY: manifests
 manifests: ## Generate the CRD and RBAC manifests under config/.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/..." paths="./internal/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	cp config/rbac/role.yaml config/namespaced/manager-role/role.yaml
 
 .PHONY: generate
 generate: ## Generate the DeepCopy methods of the API types.
