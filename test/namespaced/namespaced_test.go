@@ -3,6 +3,8 @@ package namespaced
 import (
 	"net/http"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -13,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
+	"github.com/igconnect/igconnect/internal/devenv"
 )
 
 // deauthorizePath is Meta's deauthorize callback (CONTRACT §4).
@@ -135,5 +138,29 @@ var _ = Describe("a manager bound by config/namespaced's Roles only", Ordered, f
 		log, err := os.ReadFile(mgr.LogFile())
 		Expect(err).NotTo(HaveOccurred())
 		Expect(string(log)).To(ContainSubstring(`"watchNamespaces":"` + strings.Join(watched, ",") + `"`))
+	})
+
+	It("does not become ready when told to watch a namespace it has no Role in", func() {
+		probe, err := devenv.FreeAddr()
+		Expect(err).NotTo(HaveOccurred())
+		// It counts as started once it logs the refusal; nothing is waited for before.
+		p, err := devenv.StartProcess(ctx, devenv.ProcessSpec{
+			Name: "manager-without-role",
+			Path: filepath.Join(binDir, "manager"),
+			Args: []string{"--public-url", "http://127.0.0.1:1", "--callback-bind-address", "0",
+				"--metrics-bind-address", "0", "--health-probe-bind-address", probe, "--namespace", operatorNamespace,
+				"--watch-namespaces", watched[0] + "," + unwatchedNamespace},
+			Env:       []string{"KUBECONFIG=" + managerKubeconfig},
+			LogFile:   filepath.Join(workDir, "manager-without-role.log"),
+			ReadyLine: regexp.MustCompile(`forbidden.*in the namespace \\?"` + unwatchedNamespace),
+		})
+		Expect(err).NotTo(HaveOccurred(), "the manager should log that it may not list %s", unwatchedNamespace)
+		DeferCleanup(p.Stop)
+		Eventually(func(g Gomega) {
+			resp, err := http.Get("http://" + probe + "/readyz")
+			g.Expect(err).NotTo(HaveOccurred())
+			defer resp.Body.Close()
+			g.Expect(resp.StatusCode).To(Equal(http.StatusInternalServerError))
+		}).Should(Succeed(), "readyz must fail while a cache cannot list its namespace")
 	})
 })

@@ -55,8 +55,10 @@ var (
 	controlPlane *devenv.ControlPlane
 	// admin reads and writes the cluster as its administrator, uncached.
 	admin client.Client
-	// asManager is the manager's identity: a client with the service account's RBAC.
-	asManager client.Client
+	// asManager is the manager's identity: a client with the service account's RBAC, whose
+	// kubeconfig is managerKubeconfig.
+	asManager         client.Client
+	managerKubeconfig string
 	// watched and connectionNamespace are the flags of config/namespaced's Deployment.
 	watched             []string
 	connectionNamespace string
@@ -123,7 +125,7 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 
 	objs := installRBAC()
-	managerKubeconfig := filepath.Join(workDir, "manager.kubeconfig")
+	managerKubeconfig = filepath.Join(workDir, "manager.kubeconfig")
 	cfg := addServiceAccountUser(managerKubeconfig)
 	asManager, err = client.New(cfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
