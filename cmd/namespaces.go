@@ -32,8 +32,10 @@ func parseWatchNamespaces(value string) ([]string, []string) {
 	if strings.TrimSpace(value) == "" {
 		return nil, nil
 	}
-	var names, problems []string
-	for i, raw := range strings.Split(value, ",") {
+	entries := strings.Split(value, ",")
+	names := make([]string, 0, len(entries))
+	var problems []string
+	for i, raw := range entries {
 		ns := strings.TrimSpace(raw)
 		switch {
 		case ns == "":

@@ -68,10 +68,10 @@ func flagValue(args []string, name string) (string, bool) {
 	return "", false
 }
 
-// findIn returns the object of kind, namespace and name in objs, or nil.
-func findIn(objs []*unstructured.Unstructured, kind, namespace, name string) *unstructured.Unstructured {
+// managerRoleIn returns the manager's Role in namespace, or nil.
+func managerRoleIn(objs []*unstructured.Unstructured, namespace string) *unstructured.Unstructured {
 	for _, o := range objs {
-		if o.GetKind() == kind && o.GetNamespace() == namespace && o.GetName() == name {
+		if o.GetKind() == "Role" && o.GetNamespace() == namespace && o.GetName() == managerRoleName {
 			return o
 		}
 	}
@@ -108,7 +108,7 @@ var _ = Describe("config/namespaced", Ordered, func() {
 	})
 
 	It("renders config/default's objects with per-namespace Roles instead of the manager's ClusterRole", func() {
-		var got []string
+		got := make([]string, 0, len(objs))
 		for _, o := range objs {
 			got = append(got, describe(o))
 		}
@@ -137,7 +137,7 @@ var _ = Describe("config/namespaced", Ordered, func() {
 		want := generatedManagerRules()
 		Expect(want).To(Equal(managerClusterRules), "config/rbac/role.yaml is the ClusterRole config/default checks")
 		for _, ns := range watchedNamespaces {
-			u := findIn(objs, "Role", ns, managerRoleName)
+			u := managerRoleIn(objs, ns)
 			Expect(u).NotTo(BeNil(), "a manager Role in %s", ns)
 			role, err := typed(u, &rbacv1.Role{})
 			Expect(err).NotTo(HaveOccurred())
@@ -214,7 +214,7 @@ var _ = Describe("config/namespaced", Ordered, func() {
 			verb, group, resource, sub, namespace, name string
 			allowed                                     bool
 		}
-		var checks []check
+		checks := make([]check, 0, 8*len(watchedNamespaces)+24)
 		for _, ns := range watchedNamespaces {
 			checks = append(checks,
 				check{"list", "", "secrets", "", ns, "", true},

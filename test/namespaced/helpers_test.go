@@ -57,12 +57,12 @@ func waitForReady(ns, name string, status metav1.ConditionStatus, reason string)
 	}).Should(Succeed(), "connection %s/%s never became Ready=%s %s", ns, name, status, reason)
 }
 
-// signedPost posts a signed_request of the sandbox's default app, as Meta does, to a
-// callback endpoint and returns the status and body.
-func signedPost(path, userID string) (int, string) {
+// deauthorize posts a signed_request of the sandbox's default app for userID, as Meta does,
+// to the deauthorize callback (CONTRACT §4) and returns the status and body.
+func deauthorize(userID string) (int, string) {
 	GinkgoHelper()
 	sr := signedrequest.Sign(sandbox.DefaultClientSecret, signedrequest.Payload{UserID: userID, IssuedAt: time.Now().Unix()})
-	resp, err := http.PostForm(mgr.CallbackURL+path, url.Values{"signed_request": {sr}})
+	resp, err := http.PostForm(mgr.CallbackURL+"/auth/instagram/deauthorize", url.Values{"signed_request": {sr}})
 	Expect(err).NotTo(HaveOccurred())
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)

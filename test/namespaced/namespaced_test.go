@@ -18,9 +18,6 @@ import (
 	"github.com/igconnect/igconnect/internal/devenv"
 )
 
-// deauthorizePath is Meta's deauthorize callback (CONTRACT §4).
-const deauthorizePath = "/auth/instagram/deauthorize"
-
 var _ = Describe("a manager bound by config/namespaced's Roles only", Ordered, func() {
 	var (
 		// userID is the sandbox's default account, which every connection here belongs to.
@@ -117,12 +114,12 @@ var _ = Describe("a manager bound by config/namespaced's Roles only", Ordered, f
 	It("matches Meta's callbacks against the watched namespaces only", func() {
 		// Verified and matching nothing: the callback lists the API server, one watched
 		// namespace at a time. A cluster-wide LIST would be refused, and Meta answered 503.
-		status, body := signedPost(deauthorizePath, "17841499999999999")
+		status, body := deauthorize("17841499999999999")
 		Expect(status).To(Equal(http.StatusOK), body)
 		Expect(body).To(ContainSubstring(`"connections":0`))
 
 		// The account's three watched connections, not the fourth, pinned to it elsewhere.
-		status, body = signedPost(deauthorizePath, userID)
+		status, body = deauthorize(userID)
 		Expect(status).To(Equal(http.StatusOK), body)
 		Expect(body).To(ContainSubstring(`"connections":3`))
 		waitForReady(connectionNamespace, "ig-"+userID, metav1.ConditionFalse, igv1.ReasonDeauthorized)

@@ -130,10 +130,7 @@ var _ = BeforeSuite(func() {
 	asManager, err = client.New(cfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
 
-	d := &appsv1.Deployment{}
-	Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(
-		findObject(objs, "Deployment", deploymentName).Object, d)).To(Succeed())
-	args := d.Spec.Template.Spec.Containers[0].Args
+	args := managerArgs(objs)
 	watch := flagValue(args, "watch-namespaces")
 	connectionNamespace = flagValue(args, "connection-namespace")
 	watched = strings.Split(watch, ",")
@@ -165,7 +162,7 @@ var _ = BeforeSuite(func() {
 // On failure, show what the manager said.
 var _ = ReportAfterEach(func(r SpecReport) {
 	if r.Failed() && mgr != nil {
-		fmt.Fprintf(GinkgoWriter, "\n===== manager log (last 200 lines of %s) =====\n%s\n", mgr.LogFile(), mgr.Tail(200))
+		GinkgoWriter.Printf("\n===== manager log (last 200 lines of %s) =====\n%s\n", mgr.LogFile(), mgr.Tail(200))
 	}
 })
 
@@ -174,7 +171,7 @@ var _ = ReportAfterEach(func(r SpecReport) {
 // object.
 func installRBAC() []*unstructured.Unstructured {
 	GinkgoHelper()
-	objs := render("config/namespaced")
+	objs := renderOverlay()
 	namespaces := []string{operatorNamespace, unwatchedNamespace}
 	for _, o := range objs {
 		if ns := o.GetNamespace(); ns != "" && !slices.Contains(namespaces, ns) {
@@ -207,13 +204,15 @@ func addServiceAccountUser(path string) *rest.Config {
 	return cfg
 }
 
-// render builds a kustomization of the repository in-process, as `kubectl kustomize` does.
-func render(dir string) []*unstructured.Unstructured {
+// renderOverlay builds config/namespaced in-process, as `kubectl kustomize` does.
+func renderOverlay() []*unstructured.Unstructured {
 	GinkgoHelper()
-	resMap, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), filepath.Join(repoRoot, dir))
-	Expect(err).NotTo(HaveOccurred(), "kustomize build %s", dir)
-	var objs []*unstructured.Unstructured
-	for _, r := range resMap.Resources() {
+	resMap, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(),
+		filepath.Join(repoRoot, "config", "namespaced"))
+	Expect(err).NotTo(HaveOccurred(), "kustomize build config/namespaced")
+	resources := resMap.Resources()
+	objs := make([]*unstructured.Unstructured, 0, len(resources))
+	for _, r := range resources {
 		b, err := r.MarshalJSON()
 		Expect(err).NotTo(HaveOccurred())
 		u := &unstructured.Unstructured{}
@@ -223,15 +222,17 @@ func render(dir string) []*unstructured.Unstructured {
 	return objs
 }
 
-// findObject returns the rendered object of kind and name.
-func findObject(objs []*unstructured.Unstructured, kind, name string) *unstructured.Unstructured {
+// managerArgs returns the arguments of the rendered Deployment's manager container.
+func managerArgs(objs []*unstructured.Unstructured) []string {
 	GinkgoHelper()
 	for _, o := range objs {
-		if o.GetKind() == kind && o.GetName() == name {
-			return o
+		if o.GetKind() == "Deployment" && o.GetName() == deploymentName {
+			d := &appsv1.Deployment{}
+			Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, d)).To(Succeed())
+			return d.Spec.Template.Spec.Containers[0].Args
 		}
 	}
-	Fail(fmt.Sprintf("config/namespaced renders no %s %s", kind, name))
+	Fail("config/namespaced renders no Deployment " + deploymentName)
 	return nil
 }
 
