@@ -50,12 +50,16 @@ vet: ## Run go vet.
 	go vet ./...
 
 .PHONY: lint
-lint: $(GOLANGCI_LINT) ## Run golangci-lint over the whole tree (.golangci.yml).
+lint: lint-config ## Run golangci-lint over the whole tree (.golangci.yml).
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: lint-fix
 lint-fix: $(GOLANGCI_LINT) ## Run golangci-lint and apply the fixes it can make itself.
 	$(GOLANGCI_LINT) run --fix ./...
+
+.PHONY: lint-config
+lint-config: $(GOLANGCI_LINT) ## Check .golangci.yml against golangci-lint's schema (a misspelt setting is otherwise ignored).
+	$(GOLANGCI_LINT) config verify
 
 $(GOLANGCI_LINT): hack/tools/go.mod hack/tools/go.sum
 	cd hack/tools && go build -o $(GOLANGCI_LINT) github.com/golangci/golangci-lint/v2/cmd/golangci-lint
