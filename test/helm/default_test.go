@@ -1,0 +1,144 @@
+/*
+Copyright 2026 The igconnect Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package helm
+
+import (
+	"path/filepath"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/igconnect/igconnect/test/deploy/deploycheck"
+)
+
+var _ = Describe("the chart with its default values", Ordered, func() {
+	var objs, kustomized []*unstructured.Unstructured
+	var deployment *appsv1.Deployment
+
+	BeforeAll(func() {
+		var err error
+		objs, err = renderChart(defaultRelease, nil)
+		Expect(err).NotTo(HaveOccurred())
+		kustomized, err = deploycheck.RenderKustomize(filepath.Join(repoRoot, "config", "default"))
+		Expect(err).NotTo(HaveOccurred())
+		deployment, err = deploycheck.Typed(deploycheck.Find(objs, "Deployment", "igconnect-controller-manager"), &appsv1.Deployment{})
+		Expect(err).NotTo(HaveOccurred())
+		createNamespaces(defaultRelease.namespace)
+	})
+
+	It("renders config/default's objects, with the same kinds, names and namespaces, less the Namespace", func() {
+		var want, got []string
+		for _, o := range kustomized {
+			if o.GetKind() != "Namespace" {
+				want = append(want, objectKey(o))
+			}
+		}
+		for _, o := range objs {
+			got = append(got, objectKey(o))
+		}
+		Expect(got).To(ConsistOf(want))
+	})
+
+	It("renders each object as config/default does, but for labels, selectors and the image tag", func() {
+		ch, err := loadChart()
+		Expect(err).NotTo(HaveOccurred())
+		for _, k := range kustomized {
+			if k.GetKind() == "Namespace" {
+				continue
+			}
+			h := deploycheck.Find(objs, k.GetKind(), k.GetName())
+			Expect(h).NotTo(BeNil(), objectKey(k))
+			hn, himages := normalized(h)
+			kn, kimages := normalized(k)
+			Expect(hn.Object).To(Equal(kn.Object), "%s differs from config/default", objectKey(k))
+			for name, kimg := range kimages {
+				Expect(himages).To(HaveKey(name))
+				Expect(himages[name][0]).To(Equal(kimg[0]), "container %s: the same image repository", name)
+				Expect(kimg[1]).To(Equal("latest"))
+				Expect(himages[name][1]).To(Equal(ch.Metadata.AppVersion), "container %s: the chart's appVersion as tag", name)
+			}
+		}
+	})
+
+	It("selects the manager's pods from its Deployment and both Services, as config/default does", func() {
+		pods := labels.Set(deployment.Spec.Template.Labels)
+		sel, err := metav1LabelSelector(deployment.Spec.Selector)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(sel.Matches(pods)).To(BeTrue(), "the Deployment selects its own pods")
+		for _, o := range deploycheck.OfKind(objs, "Service") {
+			svc, err := deploycheck.Typed(o, &corev1.Service{})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(svc.Spec.Selector).NotTo(BeEmpty())
+			Expect(labels.SelectorFromSet(svc.Spec.Selector).Matches(pods)).To(BeTrue(), "%s selects the manager's pods", svc.Name)
+		}
+	})
+
+	It("is accepted by the API server: a server-side dry-run apply of every object", func() {
+		deploycheck.ExpectDryRunApplied(ctx, env, objs)
+	})
+
+	It("runs the manager as the restricted Pod Security Standard requires, and passes its admission", func() {
+		deploycheck.ExpectRestrictedPodSpec(deployment.Spec.Template.Spec)
+		deploycheck.ExpectAdmittedRestricted(ctx, env, deployment, defaultRelease.namespace)
+	})
+
+	It("grants the manager exactly the generated rules cluster-wide, leases only in its namespace", func() {
+		role, err := deploycheck.Typed(deploycheck.Find(objs, "ClusterRole", "igconnect-manager-role"), &rbacv1.ClusterRole{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(deploycheck.Flatten(role.Rules)).To(Equal(deploycheck.ManagerRules))
+		leader, err := deploycheck.Typed(deploycheck.Find(objs, "Role", "igconnect-leader-election-role"), &rbacv1.Role{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(leader.Namespace).To(Equal(defaultRelease.namespace))
+		Expect(deploycheck.Flatten(leader.Rules)).To(Equal(deploycheck.LeaderElectionRules))
+		deploycheck.ExpectLeastPrivilege(objs)
+	})
+
+	It("lets the service account do that much and no more, as the API server's authorizer decides", func() {
+		for _, o := range objs {
+			if o.GetKind() == "CustomResourceDefinition" {
+				continue
+			}
+			Expect(env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()),
+				deploycheck.FieldOwner, client.ForceOwnership)).To(Succeed(), "apply %s", deploycheck.Describe(o))
+		}
+		deploycheck.ExpectAccess(ctx, env, defaultRelease.namespace, "igconnect-controller-manager",
+			deploycheck.ManagerAccess(defaultRelease.namespace, "marketing", "", true))
+	})
+
+	It("keeps the CRD on uninstall, and leaves it out when crds.enabled is false", func() {
+		crd := deploycheck.Find(objs, "CustomResourceDefinition", "instagramconnections.instagram.igconnect.dev")
+		Expect(crd).NotTo(BeNil())
+		Expect(crd.GetAnnotations()).To(HaveKeyWithValue("helm.sh/resource-policy", "keep"))
+
+		noKeep, err := renderChart(defaultRelease, setValues(map[string]any{"crds.keep": false}))
+		Expect(err).NotTo(HaveOccurred())
+		crd = deploycheck.Find(noKeep, "CustomResourceDefinition", "instagramconnections.instagram.igconnect.dev")
+		Expect(crd).NotTo(BeNil())
+		Expect(crd.GetAnnotations()).NotTo(HaveKey("helm.sh/resource-policy"))
+
+		noCRD, err := renderChart(defaultRelease, setValues(map[string]any{"crds.enabled": false}))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(deploycheck.OfKind(noCRD, "CustomResourceDefinition")).To(BeEmpty())
+		Expect(noCRD).To(HaveLen(len(objs) - 1))
+	})
+})
