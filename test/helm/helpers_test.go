@@ -1,0 +1,39 @@
+/*
+Copyright 2026 The igconnect Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package helm
+
+import (
+	authorizationv1 "k8s.io/api/authorization/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// fromMap converts one element of an unstructured object into its Go type.
+func fromMap(v any, into any) error {
+	m, _ := v.(map[string]any)
+	return runtime.DefaultUnstructuredConverter.FromUnstructured(m, into)
+}
+
+// accessReview asks whether the service account namespace/name may verb the core resource
+// named name in namespace.
+func accessReview(namespace, sa, verb, resource, name string) *authorizationv1.SubjectAccessReview {
+	return &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		User:   "system:serviceaccount:" + namespace + ":" + sa,
+		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated"},
+		ResourceAttributes: &authorizationv1.ResourceAttributes{
+			Verb: verb, Resource: resource, Name: name, Namespace: namespace},
+	}}
+}
