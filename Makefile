@@ -31,8 +31,9 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: ## Generate the CRD and RBAC manifests under config/.
+manifests: ## Generate the CRD and RBAC manifests under config/, the chart's CRD templates and manager rules, and its values table.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/..." paths="./internal/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	go run ./hack/helm/chartgen
 
 .PHONY: generate
 generate: ## Generate the DeepCopy methods of the API types.
@@ -46,8 +47,12 @@ fmt: ## Run gofmt on the code.
 vet: ## Run go vet.
 	go vet ./...
 
+.PHONY: helm-lint
+helm-lint: ## Lint charts/igconnect (helm lint --strict, with its default and ci values) through the pinned Helm SDK.
+	go run ./hack/helm/chartlint charts/igconnect
+
 .PHONY: verify
-verify: manifests generate fmt vet ## Fail when generated files, formatting or go.mod are stale.
+verify: manifests generate fmt vet helm-lint ## Fail when generated files, formatting or go.mod are stale, or the chart does not lint.
 	go mod tidy
 	cd hack/envtest && go mod tidy
 	@if [ -n "$$(git status --porcelain)" ]; then \
