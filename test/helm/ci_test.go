@@ -136,7 +136,10 @@ var _ = Describe("the chart with each ci/*-values.yaml", func() {
 
 var _ = Describe("ci/namespaced-values.yaml: watchNamespaces", Ordered, func() {
 	var r *ciRendering
-	BeforeAll(func() { r = renderCI("namespaced") })
+	BeforeAll(func() {
+		r = renderCI("namespaced")
+		createNamespaces(r.rel.namespace, r.watched()...)
+	})
 
 	It("passes --watch-namespaces and renders no ClusterRole that reaches Secrets, nor any binding to one", func() {
 		Expect(r.deployment.Spec.Template.Spec.Containers[0].Args).To(ContainElement("--watch-namespaces=team-a,team-b"))
@@ -335,6 +338,9 @@ var _ = Describe("ci/custom-values.yaml: image, credentials, flags, names", func
 		Expect(sa.GetAnnotations()).To(HaveKeyWithValue("example.org/owner", "platform"))
 		Expect(r.deployment.Spec.Template.Annotations).To(HaveKeyWithValue("example.org/scrape", "false"))
 		Expect(r.deployment.Spec.Template.Labels).To(HaveKeyWithValue("team", "platform"))
+		for _, o := range r.objs {
+			Expect(o.GetLabels()).To(HaveKeyWithValue("example.org/cost-center", "social"), deploycheck.Describe(o))
+		}
 
 		Expect(deploycheck.OfKind(r.objs, "Role")).To(BeEmpty(), "no leader election, so no Lease role")
 		Expect(deploycheck.OfKind(r.objs, "ClusterRole")).To(ConsistOf(

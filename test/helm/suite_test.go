@@ -25,6 +25,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/igconnect/igconnect/test/deploy/deploycheck"
 )
@@ -64,14 +65,16 @@ var _ = AfterSuite(func() {
 	}
 })
 
-// createNamespaces creates each namespace for real, the release namespace enforcing the
-// restricted Pod Security Standard as docs/install.md tells users to label it.
+// createNamespaces creates each namespace for real, unless it exists, the release namespace
+// enforcing the restricted Pod Security Standard as docs/install.md tells users to label it.
+// (Specs of different containers may use the same namespaces, in random order.)
 func createNamespaces(release string, others ...string) {
 	for _, name := range append([]string{release}, others...) {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 		if name == release {
 			ns.Labels = deploycheck.RestrictedNamespaceLabels
 		}
-		ExpectWithOffset(1, env.Client.Create(ctx, ns)).To(Succeed(), "create namespace %s", name)
+		err := env.Client.Create(ctx, ns)
+		ExpectWithOffset(1, client.IgnoreAlreadyExists(err)).To(Succeed(), "create namespace %s", name)
 	}
 }

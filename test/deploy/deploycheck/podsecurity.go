@@ -113,6 +113,9 @@ func ExpectAdmittedRestricted(ctx context.Context, env *Env, deployment *appsv1.
 	// server say so at apply time.
 	env.Warnings.Take()
 	d := deployment.DeepCopy()
+	// A name of its own: the real Deployment may already exist (dry runs are still
+	// checked against existing objects).
+	d.Name = "pod-security-check"
 	d.Namespace = namespace
 	d.Spec.Template.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = ptr.To(true)
 	d.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("Deployment"))
