@@ -142,7 +142,8 @@ var _ = Describe("ci/namespaced-values.yaml: watchNamespaces", Ordered, func() {
 	})
 
 	It("passes --watch-namespaces and renders no ClusterRole that reaches Secrets, nor any binding to one", func() {
-		Expect(r.deployment.Spec.Template.Spec.Containers[0].Args).To(ContainElement("--watch-namespaces=team-a,team-b"))
+		Expect(r.deployment.Spec.Template.Spec.Containers[0].Args).To(ContainElements("--watch-namespaces=team-a,team-b",
+			"--connection-namespace=team-a"), "logins create connections in a watched namespace, the first")
 		for _, o := range deploycheck.OfKind(r.objs, "ClusterRole") {
 			for _, rule := range deploycheck.Flatten(deploycheck.RulesOf(o)) {
 				Expect(rule.Resource).NotTo(Equal("/secrets"), deploycheck.Describe(o))
@@ -196,6 +197,37 @@ var _ = Describe("ci/namespaced-values.yaml: watchNamespaces", Ordered, func() {
 		sar := accessReview(ns, r.serviceAccount(), "get", "secrets", "igconnect-state-key")
 		Expect(env.Client.Create(ctx, sar)).To(Succeed())
 		Expect(sar.Status.Allowed).To(BeTrue(), "get its state-key Secret")
+	})
+})
+
+var _ = Describe("connectionNamespace", func() {
+	render := func(values map[string]any) ([]string, error) {
+		objs, err := renderChart(defaultRelease, setValues(values))
+		if err != nil {
+			return nil, err
+		}
+		d, err := deploycheck.Typed(deploycheck.Find(objs, "Deployment", "igconnect-controller-manager"), &appsv1.Deployment{})
+		if err != nil {
+			return nil, err
+		}
+		return d.Spec.Template.Spec.Containers[0].Args, nil
+	}
+
+	It("is left to the manager (its own namespace) unless watchNamespaces leave the release namespace out", func() {
+		args, err := render(nil)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(args).NotTo(ContainElement(HavePrefix("--connection-namespace")))
+		args, err = render(map[string]any{"watchNamespaces": []any{"team-a", defaultRelease.namespace}})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(args).NotTo(ContainElement(HavePrefix("--connection-namespace")))
+		args, err = render(map[string]any{"watchNamespaces": []any{"team-b"}, "connectionNamespace": "team-b"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(args).To(ContainElement("--connection-namespace=team-b"))
+	})
+
+	It("refuses a namespace the operator would not watch, saying why", func() {
+		_, err := render(map[string]any{"watchNamespaces": []any{"team-a"}, "connectionNamespace": "team-b"})
+		Expect(err).To(MatchError(ContainSubstring(`connectionNamespace "team-b" must be one of watchNamespaces (team-a)`)))
 	})
 })
 

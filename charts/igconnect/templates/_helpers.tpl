@@ -67,3 +67,20 @@ control-plane: controller-manager
 {{- define "igconnect.publicHost" -}}
 {{- default (urlParse .Values.publicURL).hostname .Values.callback.ingress.host }}
 {{- end }}
+
+{{/*
+The --connection-namespace to pass, or "" for the manager's default (its own namespace). With
+watchNamespaces the manager refuses a connection namespace it does not watch, so the release
+namespace, when not watched, gives way to the first watched namespace.
+*/}}
+{{- define "igconnect.connectionNamespace" -}}
+{{- $watched := .Values.watchNamespaces }}
+{{- if .Values.connectionNamespace }}
+{{- if and $watched (not (has .Values.connectionNamespace $watched)) }}
+{{- fail (printf "connectionNamespace %q must be one of watchNamespaces (%s): logins create their connections there" .Values.connectionNamespace (join ", " $watched)) }}
+{{- end }}
+{{- .Values.connectionNamespace }}
+{{- else if and $watched (not (has .Release.Namespace $watched)) }}
+{{- first $watched }}
+{{- end }}
+{{- end }}
