@@ -31,7 +31,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/igconnect/igconnect/test/deploy/deploycheck"
@@ -74,17 +73,6 @@ func (r *ciRendering) watched() []string {
 		out = append(out, ns.(string))
 	}
 	return out
-}
-
-// applyForReal creates every object but the CRD, so that the authorizer can be asked.
-func (r *ciRendering) applyForReal() {
-	for _, o := range r.objs {
-		if o.GetKind() == "CustomResourceDefinition" {
-			continue
-		}
-		ExpectWithOffset(1, env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()),
-			deploycheck.FieldOwner, client.ForceOwnership)).To(Succeed(), "apply %s", deploycheck.Describe(o))
-	}
 }
 
 // ciNames are the ci values files of the chart, by name (ci/<name>-values.yaml).
@@ -181,7 +169,7 @@ var _ = Describe("ci/namespaced-values.yaml: watchNamespaces", Ordered, func() {
 	})
 
 	It("lets the manager act in team-a and team-b only, as the API server's authorizer decides", func() {
-		r.applyForReal()
+		applyForReal(r.objs)
 		ns := r.rel.namespace
 		checks := deploycheck.ManagerAccess(ns, "team-a", "team-c", false)
 		checks = append(checks, deploycheck.ManagerAccess(ns, "team-b", "", false)...)

@@ -26,7 +26,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/igconnect/igconnect/test/deploy/deploycheck"
 )
@@ -114,13 +113,7 @@ var _ = Describe("the chart with its default values", Ordered, func() {
 	})
 
 	It("lets the service account do that much and no more, as the API server's authorizer decides", func() {
-		for _, o := range objs {
-			if o.GetKind() == "CustomResourceDefinition" {
-				continue
-			}
-			Expect(env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()),
-				deploycheck.FieldOwner, client.ForceOwnership)).To(Succeed(), "apply %s", deploycheck.Describe(o))
-		}
+		applyForReal(objs)
 		deploycheck.ExpectAccess(ctx, env, defaultRelease.namespace, "igconnect-controller-manager",
 			deploycheck.ManagerAccess(defaultRelease.namespace, "marketing", "", true))
 	})

@@ -17,9 +17,26 @@ limitations under the License.
 package helm
 
 import (
+	. "github.com/onsi/gomega"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/igconnect/igconnect/test/deploy/deploycheck"
 )
+
+// applyForReal creates every object but the CRD (already installed), so that the API
+// server's authorizer can be asked about the RBAC objects among them.
+func applyForReal(objs []*unstructured.Unstructured) {
+	for _, o := range objs {
+		if o.GetKind() == "CustomResourceDefinition" {
+			continue
+		}
+		ExpectWithOffset(1, env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()),
+			deploycheck.FieldOwner, client.ForceOwnership)).To(Succeed(), "apply %s", deploycheck.Describe(o))
+	}
+}
 
 // fromMap converts one element of an unstructured object into its Go type.
 func fromMap(v any, into any) error {
