@@ -17,6 +17,7 @@ limitations under the License.
 package helm
 
 import (
+	"os"
 	"path/filepath"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -45,38 +46,8 @@ var _ = Describe("the chart with its default values", Ordered, func() {
 		createNamespaces(defaultRelease.namespace)
 	})
 
-	It("renders config/default's objects, with the same kinds, names and namespaces, less the Namespace", func() {
-		var want, got []string
-		for _, o := range kustomized {
-			if o.GetKind() != "Namespace" {
-				want = append(want, objectKey(o))
-			}
-		}
-		for _, o := range objs {
-			got = append(got, objectKey(o))
-		}
-		Expect(got).To(ConsistOf(want))
-	})
-
-	It("renders each object as config/default does, but for labels, selectors and the image tag", func() {
-		ch, err := loadChart()
-		Expect(err).NotTo(HaveOccurred())
-		for _, k := range kustomized {
-			if k.GetKind() == "Namespace" {
-				continue
-			}
-			h := deploycheck.Find(objs, k.GetKind(), k.GetName())
-			Expect(h).NotTo(BeNil(), objectKey(k))
-			hn, himages := normalized(h)
-			kn, kimages := normalized(k)
-			Expect(hn.Object).To(Equal(kn.Object), "%s differs from config/default", objectKey(k))
-			for name, kimg := range kimages {
-				Expect(himages).To(HaveKey(name))
-				Expect(himages[name][0]).To(Equal(kimg[0]), "container %s: the same image repository", name)
-				Expect(kimg[1]).To(Equal("latest"))
-				Expect(himages[name][1]).To(Equal(ch.Metadata.AppVersion), "container %s: the chart's appVersion as tag", name)
-			}
-		}
+	It("renders config/default's objects, each as config/default does but for labels, selectors and the image tag", func() {
+		expectEquivalent(objs, kustomized)
 	})
 
 	It("selects the manager's pods from its Deployment and both Services, as config/default does", func() {
@@ -133,5 +104,21 @@ var _ = Describe("the chart with its default values", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(deploycheck.OfKind(noCRD, "CustomResourceDefinition")).To(BeEmpty())
 		Expect(noCRD).To(HaveLen(len(objs) - 1))
+	})
+})
+
+var _ = Describe("the chart with ci/namespaced-values.yaml", func() {
+	It("renders what config/namespaced renders, in the same sense as the defaults config/default", func() {
+		dir := filepath.Join(repoRoot, "config", "namespaced")
+		if _, err := os.Stat(dir); os.IsNotExist(err) {
+			Skip("config/namespaced, the kustomize namespace-scoped install, is not in this tree")
+		}
+		kustomized, err := deploycheck.RenderKustomize(dir)
+		Expect(err).NotTo(HaveOccurred())
+		values, err := valuesFile(filepath.Join("ci", "namespaced-values.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		objs, err := renderChart(defaultRelease, values)
+		Expect(err).NotTo(HaveOccurred())
+		expectEquivalent(objs, kustomized)
 	})
 })

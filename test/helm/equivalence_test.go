@@ -19,6 +19,8 @@ package helm
 import (
 	"strings"
 
+	. "github.com/onsi/gomega"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -39,6 +41,45 @@ import (
 // So RBAC rules, role references and subjects, the CRD's spec, the Services' ports, and the
 // Deployment's replicas, arguments, environment, ports, probes, resources and security
 // contexts must all be equal.
+
+// expectEquivalent checks that the chart's objects are the kustomize rendering's, in the
+// sense above.
+func expectEquivalent(chartObjs, kustomized []*unstructured.Unstructured) {
+	ch, err := loadChart()
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	var want, got []string
+	for _, o := range kustomized {
+		if o.GetKind() != "Namespace" {
+			want = append(want, objectKey(o))
+		}
+	}
+	for _, o := range chartObjs {
+		got = append(got, objectKey(o))
+	}
+	ExpectWithOffset(1, got).To(ConsistOf(want), "the same kinds, names and namespaces, less the Namespace")
+
+	for _, k := range kustomized {
+		if k.GetKind() == "Namespace" {
+			continue
+		}
+		var h *unstructured.Unstructured
+		for _, o := range chartObjs {
+			if objectKey(o) == objectKey(k) {
+				h = o
+			}
+		}
+		ExpectWithOffset(1, h).NotTo(BeNil(), objectKey(k))
+		hn, himages := normalized(h)
+		kn, kimages := normalized(k)
+		ExpectWithOffset(1, hn.Object).To(Equal(kn.Object), "%s differs from the kustomize rendering", objectKey(k))
+		for name, kimg := range kimages {
+			ExpectWithOffset(1, himages).To(HaveKey(name))
+			ExpectWithOffset(1, himages[name][0]).To(Equal(kimg[0]), "container %s: the same image repository", name)
+			ExpectWithOffset(1, kimg[1]).To(Equal("latest"))
+			ExpectWithOffset(1, himages[name][1]).To(Equal(ch.Metadata.AppVersion), "container %s: the chart's appVersion as tag", name)
+		}
+	}
+}
 
 // objectKey names an object by kind, namespace and name.
 func objectKey(u *unstructured.Unstructured) string {
