@@ -63,7 +63,7 @@ var _ = Describe("config/default", Ordered, func() {
 	})
 
 	It("renders the operator's objects, each in igconnect-system with the igconnect- prefix", func() {
-		var got []string
+		got := make([]string, 0, len(objs))
 		for _, o := range objs {
 			got = append(got, deploycheck.Describe(o))
 		}

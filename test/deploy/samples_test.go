@@ -30,7 +30,7 @@ var _ = Describe("config/samples", func() {
 	It("is accepted by the API server, CRD validation included", func() {
 		objs, err := render("config/samples")
 		Expect(err).NotTo(HaveOccurred())
-		var kinds []string
+		kinds := make([]string, 0, len(objs))
 		for _, o := range objs {
 			kinds = append(kinds, o.GetKind())
 		}

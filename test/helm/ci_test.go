@@ -67,8 +67,8 @@ func (r *ciRendering) serviceAccount() string {
 
 // watched are the namespaces the values file names in watchNamespaces.
 func (r *ciRendering) watched() []string {
-	var out []string
 	list, _ := r.values["watchNamespaces"].([]any)
+	out := make([]string, 0, len(list))
 	for _, ns := range list {
 		out = append(out, ns.(string))
 	}
@@ -81,7 +81,7 @@ func ciNames() []string {
 	if err != nil {
 		panic(err)
 	}
-	var names []string
+	names := make([]string, 0, len(files))
 	for _, f := range files {
 		names = append(names, strings.TrimSuffix(filepath.Base(f), "-values.yaml"))
 	}

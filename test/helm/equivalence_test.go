@@ -47,7 +47,8 @@ import (
 func expectEquivalent(chartObjs, kustomized []*unstructured.Unstructured) {
 	ch, err := loadChart()
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	var want, got []string
+	var want []string
+	got := make([]string, 0, len(chartObjs))
 	for _, o := range kustomized {
 		if o.GetKind() != "Namespace" {
 			want = append(want, objectKey(o))

@@ -17,7 +17,6 @@ limitations under the License.
 package helm
 
 import (
-	"fmt"
 	"path/filepath"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -34,7 +33,7 @@ var _ = Describe("values.schema.json", func() {
 			objs, err := renderChart(defaultRelease, setValues(values))
 			Expect(objs).To(BeNil())
 			Expect(err).To(HaveOccurred())
-			fmt.Fprintf(GinkgoWriter, "%v\n", err)
+			GinkgoWriter.Printf("%v\n", err)
 			Expect(err.Error()).To(ContainSubstring("values don't meet the specifications of the schema"))
 			for _, w := range want {
 				Expect(err.Error()).To(ContainSubstring(w))
@@ -83,7 +82,7 @@ var _ = Describe("helm lint", func() {
 		for label, values := range runs {
 			result := lint.RunAll(chartDir, values, defaultRelease.namespace)
 			for _, m := range result.Messages {
-				fmt.Fprintf(GinkgoWriter, "%s: %s\n", label, m.Error())
+				GinkgoWriter.Printf("%s: %s\n", label, m.Error())
 			}
 			Expect(result.HighestSeverity).To(BeNumerically("<", support.WarningSev), "%s: %v", label, result.Messages)
 		}

@@ -103,7 +103,7 @@ func typeOf(n *schemaNode) string {
 	case string:
 		t = v
 	case nil:
-		var alts []string
+		alts := make([]string, 0, len(n.OneOf))
 		for _, o := range n.OneOf {
 			alts = append(alts, typeOf(o))
 		}
@@ -112,7 +112,7 @@ func typeOf(n *schemaNode) string {
 		t = fmt.Sprint(v)
 	}
 	if len(n.Enum) > 0 {
-		var vals []string
+		vals := make([]string, 0, len(n.Enum))
 		for _, e := range n.Enum {
 			vals = append(vals, fmt.Sprintf("`%v`", e))
 		}

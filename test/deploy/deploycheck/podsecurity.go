@@ -19,7 +19,7 @@ package deploycheck
 import (
 	"context"
 
-	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -29,12 +29,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
+// restricted is the Pod Security Standard the manager meets.
+const restricted = "restricted"
+
 // RestrictedNamespaceLabels make PodSecurity admission enforce, warn about and audit the
 // restricted standard.
 var RestrictedNamespaceLabels = map[string]string{
-	"pod-security.kubernetes.io/enforce": "restricted",
-	"pod-security.kubernetes.io/warn":    "restricted",
-	"pod-security.kubernetes.io/audit":   "restricted",
+	"pod-security.kubernetes.io/enforce": restricted,
+	"pod-security.kubernetes.io/warn":    restricted,
+	"pod-security.kubernetes.io/audit":   restricted,
 }
 
 // ExpectDryRunApplied applies every object with a server-side dry run and expects the API
@@ -45,9 +48,9 @@ func ExpectDryRunApplied(ctx context.Context, env *Env, objs []*unstructured.Uns
 	for _, o := range objs {
 		err := env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()),
 			FieldOwner, client.ForceOwnership, client.DryRunAll)
-		ExpectWithOffset(1, err).NotTo(HaveOccurred(), "dry-run apply %s", Describe(o))
+		gomega.ExpectWithOffset(1, err).NotTo(gomega.HaveOccurred(), "dry-run apply %s", Describe(o))
 	}
-	ExpectWithOffset(1, PodSecurityWarnings(env.Warnings.Take())).To(BeEmpty(),
+	gomega.ExpectWithOffset(1, PodSecurityWarnings(env.Warnings.Take())).To(gomega.BeEmpty(),
 		"PodSecurity admission has no objection to the workloads")
 }
 
@@ -55,22 +58,22 @@ func ExpectDryRunApplied(ctx context.Context, env *Env, objs []*unstructured.Uns
 // Standard as written: non-root, RuntimeDefault seccomp, no host namespaces or volumes, no
 // privilege escalation, every capability dropped, a read-only root file system.
 func ExpectRestrictedPodSpec(pod corev1.PodSpec) {
-	Expect(pod.SecurityContext).NotTo(BeNil())
-	Expect(pod.SecurityContext.RunAsNonRoot).To(HaveValue(BeTrue()))
-	Expect(pod.SecurityContext.SeccompProfile).To(HaveValue(HaveField("Type", corev1.SeccompProfileTypeRuntimeDefault)))
-	Expect(pod.HostNetwork || pod.HostPID || pod.HostIPC).To(BeFalse())
-	Expect(pod.Volumes).To(BeEmpty(), "no volumes, so no hostPath")
-	Expect(pod.Containers).To(HaveLen(1))
-	Expect(pod.InitContainers).To(BeEmpty())
+	gomega.Expect(pod.SecurityContext).NotTo(gomega.BeNil())
+	gomega.Expect(pod.SecurityContext.RunAsNonRoot).To(gomega.HaveValue(gomega.BeTrue()))
+	gomega.Expect(pod.SecurityContext.SeccompProfile).To(gomega.HaveValue(gomega.HaveField("Type", corev1.SeccompProfileTypeRuntimeDefault)))
+	gomega.Expect(pod.HostNetwork || pod.HostPID || pod.HostIPC).To(gomega.BeFalse())
+	gomega.Expect(pod.Volumes).To(gomega.BeEmpty(), "no volumes, so no hostPath")
+	gomega.Expect(pod.Containers).To(gomega.HaveLen(1))
+	gomega.Expect(pod.InitContainers).To(gomega.BeEmpty())
 	sc := pod.Containers[0].SecurityContext
-	Expect(sc).NotTo(BeNil())
-	Expect(sc.AllowPrivilegeEscalation).To(HaveValue(BeFalse()))
-	Expect(sc.ReadOnlyRootFilesystem).To(HaveValue(BeTrue()))
-	Expect(sc.Privileged).To(Or(BeNil(), HaveValue(BeFalse())))
-	Expect(sc.Capabilities).NotTo(BeNil())
-	Expect(sc.Capabilities.Drop).To(ConsistOf(corev1.Capability("ALL")))
-	Expect(sc.Capabilities.Add).To(BeEmpty())
-	Expect(sc.RunAsUser).To(Or(BeNil(), HaveValue(BeNumerically(">", 0))))
+	gomega.Expect(sc).NotTo(gomega.BeNil())
+	gomega.Expect(sc.AllowPrivilegeEscalation).To(gomega.HaveValue(gomega.BeFalse()))
+	gomega.Expect(sc.ReadOnlyRootFilesystem).To(gomega.HaveValue(gomega.BeTrue()))
+	gomega.Expect(sc.Privileged).To(gomega.Or(gomega.BeNil(), gomega.HaveValue(gomega.BeFalse())))
+	gomega.Expect(sc.Capabilities).NotTo(gomega.BeNil())
+	gomega.Expect(sc.Capabilities.Drop).To(gomega.ConsistOf(corev1.Capability("ALL")))
+	gomega.Expect(sc.Capabilities.Add).To(gomega.BeEmpty())
+	gomega.Expect(sc.RunAsUser).To(gomega.Or(gomega.BeNil(), gomega.HaveValue(gomega.BeNumerically(">", 0))))
 }
 
 // ExpectAdmittedRestricted creates (dry run) the Deployment's pod in namespace, which must
@@ -89,7 +92,7 @@ func ExpectAdmittedRestricted(ctx context.Context, env *Env, deployment *appsv1.
 		}
 		return p
 	}
-	Expect(env.Client.Create(ctx, pod("manager", nil), client.DryRunAll)).To(Succeed(),
+	gomega.Expect(env.Client.Create(ctx, pod("manager", nil), client.DryRunAll)).To(gomega.Succeed(),
 		"the Deployment's pod is admitted in the restricted namespace")
 
 	bad := map[string]func(*corev1.PodSpec){
@@ -105,8 +108,8 @@ func ExpectAdmittedRestricted(ctx context.Context, env *Env, deployment *appsv1.
 	}
 	for name, mutate := range bad {
 		err := env.Client.Create(ctx, pod(name, mutate), client.DryRunAll)
-		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%s: want Forbidden, got %v", name, err)
-		Expect(err.Error()).To(ContainSubstring(`violates PodSecurity "restricted:latest"`), name)
+		gomega.Expect(apierrors.IsForbidden(err)).To(gomega.BeTrue(), "%s: want Forbidden, got %v", name, err)
+		gomega.Expect(err.Error()).To(gomega.ContainSubstring(`violates PodSecurity "restricted:latest"`), name)
 	}
 
 	// A Deployment is not refused (its pods would be), but the warn label makes the API
@@ -119,7 +122,7 @@ func ExpectAdmittedRestricted(ctx context.Context, env *Env, deployment *appsv1.
 	d.Namespace = namespace
 	d.Spec.Template.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = ptr.To(true)
 	d.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("Deployment"))
-	Expect(env.Client.Create(ctx, d, client.DryRunAll)).To(Succeed())
-	Expect(PodSecurityWarnings(env.Warnings.Take())).To(ContainElement(
-		ContainSubstring(`would violate PodSecurity "restricted:latest"`)))
+	gomega.Expect(env.Client.Create(ctx, d, client.DryRunAll)).To(gomega.Succeed())
+	gomega.Expect(PodSecurityWarnings(env.Warnings.Take())).To(gomega.ContainElement(
+		gomega.ContainSubstring(`would violate PodSecurity "restricted:latest"`)))
 }

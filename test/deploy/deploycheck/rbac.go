@@ -23,7 +23,7 @@ import (
 	"sort"
 	"strings"
 
-	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -43,8 +43,9 @@ var ManagerRules = []Rule{
 	{"/secrets", "create,delete,get,list,update,watch"},
 	{"events.k8s.io/events", "create,patch"},
 	{"instagram.igconnect.dev/instagramconnections", "create,delete,get,list,watch"},
-	{"instagram.igconnect.dev/instagramconnections/finalizers", "update"},
-	{"instagram.igconnect.dev/instagramconnections/status", "patch"},
+	// RBAC verbs read best spelt out, here and in the tables below.
+	{"instagram.igconnect.dev/instagramconnections/finalizers", "update"}, //nolint:goconst // a verb
+	{"instagram.igconnect.dev/instagramconnections/status", "patch"},      //nolint:goconst // a verb
 }
 
 // LeaderElectionRules are the manager's permissions in its own namespace: client-go's Lease
@@ -56,7 +57,7 @@ var LeaderElectionRules = []Rule{
 
 var (
 	// writeVerbs change objects.
-	writeVerbs = []string{"create", "update", "patch", "delete", "deletecollection"}
+	writeVerbs = []string{"create", "update", "patch", "delete", "deletecollection"} //nolint:goconst // verbs
 	// clusterWriteAllowed are the only resources a ClusterRole may let anyone change.
 	clusterWriteAllowed = []string{"/secrets", "events.k8s.io/events",
 		"instagram.igconnect.dev/instagramconnections", "instagram.igconnect.dev/instagramconnections/status",
@@ -85,12 +86,12 @@ func Flatten(rules []rbacv1.PolicyRule) []Rule {
 func RulesOf(u *unstructured.Unstructured) []rbacv1.PolicyRule {
 	if u.GetKind() == "ClusterRole" {
 		cr, err := Typed(u, &rbacv1.ClusterRole{})
-		ExpectWithOffset(1, err).NotTo(HaveOccurred())
-		ExpectWithOffset(1, cr.AggregationRule).To(BeNil(), Describe(u))
+		gomega.ExpectWithOffset(1, err).NotTo(gomega.HaveOccurred())
+		gomega.ExpectWithOffset(1, cr.AggregationRule).To(gomega.BeNil(), Describe(u))
 		return cr.Rules
 	}
 	r, err := Typed(u, &rbacv1.Role{})
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	gomega.ExpectWithOffset(1, err).NotTo(gomega.HaveOccurred())
 	return r.Rules
 }
 
@@ -102,26 +103,34 @@ func ExpectLeastPrivilege(objs []*unstructured.Unstructured) {
 		rules := RulesOf(u)
 		for _, r := range rules {
 			for _, list := range [][]string{r.APIGroups, r.Resources, r.Verbs} {
-				ExpectWithOffset(1, list).NotTo(ContainElement(ContainSubstring("*")), Describe(u))
+				gomega.ExpectWithOffset(1, list).NotTo(gomega.ContainElement(gomega.ContainSubstring("*")), Describe(u))
 			}
-			ExpectWithOffset(1, r.Verbs).NotTo(ContainElements(dangerousVerbs), Describe(u))
-			ExpectWithOffset(1, r.NonResourceURLs).To(BeEmpty(), Describe(u))
+			gomega.ExpectWithOffset(1, r.Verbs).NotTo(gomega.ContainElements(dangerousVerbs), Describe(u))
+			gomega.ExpectWithOffset(1, r.NonResourceURLs).To(gomega.BeEmpty(), Describe(u))
 		}
 		if u.GetKind() != "ClusterRole" {
 			continue
 		}
 		for _, r := range Flatten(rules) {
-			ExpectWithOffset(1, r.Resource).NotTo(HavePrefix("coordination.k8s.io/"),
+			gomega.ExpectWithOffset(1, r.Resource).NotTo(gomega.HavePrefix("coordination.k8s.io/"),
 				"%s: leases only in the operator's namespace", Describe(u))
 			for _, v := range strings.Split(r.Verbs, ",") {
 				if slices.Contains(writeVerbs, v) {
-					ExpectWithOffset(1, clusterWriteAllowed).To(ContainElement(r.Resource),
+					gomega.ExpectWithOffset(1, clusterWriteAllowed).To(gomega.ContainElement(r.Resource),
 						"%s may %s %s cluster-wide", Describe(u), v, r.Resource)
 				}
 			}
 		}
 	}
 }
+
+// The API groups and resources the access tables ask about most.
+const (
+	coordination = "coordination.k8s.io"
+	connections  = "instagram.igconnect.dev"
+	secrets      = "secrets"
+	events       = "events"
+)
 
 // Access is one question to the API server's authorizer: may the subject do verb on
 // group/resource/sub in namespace ("" for cluster-wide)?
@@ -135,20 +144,20 @@ type Access struct {
 // touch other (a namespace it does not watch; "" when it watches every namespace).
 func ManagerAccess(operatorNS, managed, other string, clusterWide bool) []Access {
 	checks := []Access{
-		{"update", "coordination.k8s.io", "leases", "", operatorNS, true},
-		{"create", "coordination.k8s.io", "leases", "", operatorNS, true},
-		{"update", "coordination.k8s.io", "leases", "", "kube-system", false},
-		{"delete", "coordination.k8s.io", "leases", "", operatorNS, false},
-		{"create", "", "events", "", operatorNS, true},
-		{"create", "", "events", "", managed, false},
-		{"create", "events.k8s.io", "events", "", managed, true},
-		{"watch", "", "secrets", "", managed, true},
-		{"update", "", "secrets", "", managed, true},
-		{"create", "instagram.igconnect.dev", "instagramconnections", "", managed, true},
-		{"patch", "instagram.igconnect.dev", "instagramconnections", "status", managed, true},
-		{"update", "instagram.igconnect.dev", "instagramconnections", "status", managed, false},
-		{"update", "instagram.igconnect.dev", "instagramconnections", "", managed, false},
-		{"patch", "", "secrets", "", managed, false},
+		{"update", coordination, "leases", "", operatorNS, true}, //nolint:goconst // the table spells its questions out
+		{"create", coordination, "leases", "", operatorNS, true},
+		{"update", coordination, "leases", "", "kube-system", false},
+		{"delete", coordination, "leases", "", operatorNS, false},
+		{"create", "", events, "", operatorNS, true},
+		{"create", "", events, "", managed, false},
+		{"create", "events.k8s.io", events, "", managed, true},
+		{"watch", "", secrets, "", managed, true}, //nolint:goconst // as above
+		{"update", "", secrets, "", managed, true},
+		{"create", connections, "instagramconnections", "", managed, true}, //nolint:goconst // as above
+		{"patch", connections, "instagramconnections", "status", managed, true},
+		{"update", connections, "instagramconnections", "status", managed, false},
+		{"update", connections, "instagramconnections", "", managed, false},
+		{"patch", "", secrets, "", managed, false},
 		{"get", "", "configmaps", "", operatorNS, false},
 		{"create", "", "pods", "", operatorNS, false},
 		{"list", "", "nodes", "", "", false},
@@ -156,15 +165,15 @@ func ManagerAccess(operatorNS, managed, other string, clusterWide bool) []Access
 		{"update", "apps", "deployments", "", operatorNS, false},
 		{"update", "apiextensions.k8s.io", "customresourcedefinitions", "", "", false},
 		// Every namespace at once: the cluster-wide watch of Secrets and connections.
-		{"watch", "", "secrets", "", "", clusterWide},
-		{"list", "instagram.igconnect.dev", "instagramconnections", "", "", clusterWide},
+		{"watch", "", secrets, "", "", clusterWide},
+		{"list", connections, "instagramconnections", "", "", clusterWide},
 	}
 	if other != "" {
 		checks = append(checks,
-			Access{"get", "", "secrets", "", other, false},
-			Access{"watch", "", "secrets", "", other, false},
-			Access{"create", "instagram.igconnect.dev", "instagramconnections", "", other, false},
-			Access{"create", "events.k8s.io", "events", "", other, false},
+			Access{"get", "", secrets, "", other, false},
+			Access{"watch", "", secrets, "", other, false},
+			Access{"create", connections, "instagramconnections", "", other, false},
+			Access{"create", "events.k8s.io", events, "", other, false},
 		)
 	}
 	return checks
@@ -181,8 +190,8 @@ func ExpectAccess(ctx context.Context, env *Env, namespace, name string, checks 
 			ResourceAttributes: &authorizationv1.ResourceAttributes{
 				Verb: c.Verb, Group: c.Group, Resource: c.Resource, Subresource: c.Sub, Namespace: c.Namespace},
 		}}
-		ExpectWithOffset(1, env.Client.Create(ctx, sar)).To(Succeed())
-		ExpectWithOffset(1, sar.Status.Allowed).To(Equal(c.Allowed),
+		gomega.ExpectWithOffset(1, env.Client.Create(ctx, sar)).To(gomega.Succeed())
+		gomega.ExpectWithOffset(1, sar.Status.Allowed).To(gomega.Equal(c.Allowed),
 			"may %s %s %s/%s %s in %q", user, c.Verb, c.Group, c.Resource, c.Sub, c.Namespace)
 	}
 }
