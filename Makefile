@@ -35,9 +35,10 @@ help: ## Show this help.
 
 # config/namespaced grants the generated ClusterRole's rules per watched namespace, from a copy.
 .PHONY: manifests
-manifests: ## Generate the CRD and RBAC manifests under config/.
+manifests: ## Generate the CRD and RBAC manifests under config/, the chart's CRD templates and manager rules, and its values table.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/..." paths="./internal/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	cp config/rbac/role.yaml config/namespaced/manager-role/role.yaml
+	go run ./hack/helm/chartgen
 
 .PHONY: generate
 generate: ## Generate the DeepCopy methods of the API types.
@@ -66,8 +67,12 @@ lint-config: $(GOLANGCI_LINT) ## Check .golangci.yml against golangci-lint's sch
 $(GOLANGCI_LINT): hack/tools/go.mod hack/tools/go.sum
 	cd hack/tools && go build -o $(GOLANGCI_LINT) github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
+.PHONY: helm-lint
+helm-lint: ## Lint charts/igconnect (helm lint --strict, with its default and ci values) through the pinned Helm SDK.
+	go run ./hack/helm/chartlint charts/igconnect
+
 .PHONY: verify
-verify: manifests generate fmt vet lint ## Fail when generated files, formatting, lint findings or go.mod are stale.
+verify: manifests generate fmt vet lint helm-lint ## Fail when generated files, formatting, lint findings or go.mod are stale, or the chart does not lint.
 	go mod tidy
 	cd hack/envtest && go mod tidy
 	cd hack/tools && go mod tidy
