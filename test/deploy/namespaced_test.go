@@ -33,6 +33,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/igconnect/igconnect/test/deploy/deploycheck"
 )
 
 // What config/namespaced must produce: config/default's objects without the manager's
@@ -41,21 +43,21 @@ import (
 var (
 	watchedNamespaces = []string{"team-a", "team-b"}
 	stateKeyRoleName  = "igconnect-state-key-role"
-	stateKeyRules     = []rule{{"/secrets", "create"}, {"/secrets", "get"}}
+	stateKeyRules     = []deploycheck.Rule{{"/secrets", "create"}, {"/secrets", "get"}}
 	// unwatchedNamespace is one the overlay grants nothing in.
 	unwatchedNamespace = "team-c"
 )
 
 // generatedManagerRules are the rules of config/rbac/role.yaml, the ClusterRole `make
 // manifests` generates, read from the file rather than from the render under test.
-func generatedManagerRules() []rule {
+func generatedManagerRules() []deploycheck.Rule {
 	GinkgoHelper()
 	b, err := os.ReadFile(filepath.Join(repoRoot, "config", "rbac", "role.yaml"))
 	Expect(err).NotTo(HaveOccurred())
 	role := &rbacv1.ClusterRole{}
 	Expect(utilyaml.Unmarshal(b, role)).To(Succeed())
 	Expect(role.Kind).To(Equal("ClusterRole"))
-	return flatten(role.Rules)
+	return deploycheck.Flatten(role.Rules)
 }
 
 // flagValue returns the value of --name=value in args, and whether it is there.
@@ -88,7 +90,7 @@ func serviceAccountCan(verb, group, resource, sub, namespace, name string) bool 
 		ResourceAttributes: &authorizationv1.ResourceAttributes{
 			Verb: verb, Group: group, Resource: resource, Subresource: sub, Namespace: namespace, Name: name},
 	}}
-	Expect(k8sClient.Create(ctx, sar)).To(Succeed())
+	Expect(env.Client.Create(ctx, sar)).To(Succeed())
 	return sar.Status.Allowed
 }
 
@@ -102,7 +104,7 @@ var _ = Describe("config/namespaced", Ordered, func() {
 		// The watched namespaces must exist before their Roles can be applied; the overlay
 		// leaves them to the cluster's owner. team-c is one the manager must not reach.
 		for _, ns := range append(slices.Clone(watchedNamespaces), unwatchedNamespace, operatorNamespace) {
-			Expect(client.IgnoreAlreadyExists(k8sClient.Create(ctx,
+			Expect(client.IgnoreAlreadyExists(env.Client.Create(ctx,
 				&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))).To(Succeed())
 		}
 	})
@@ -110,7 +112,7 @@ var _ = Describe("config/namespaced", Ordered, func() {
 	It("renders config/default's objects with per-namespace Roles instead of the manager's ClusterRole", func() {
 		got := make([]string, 0, len(objs))
 		for _, o := range objs {
-			got = append(got, describe(o))
+			got = append(got, deploycheck.Describe(o))
 		}
 		Expect(got).To(ConsistOf(
 			"Namespace igconnect-system",
@@ -130,18 +132,18 @@ var _ = Describe("config/namespaced", Ordered, func() {
 			"Service igconnect-system/igconnect-callback",
 			"Service igconnect-system/igconnect-controller-manager-metrics-service",
 		))
-		Expect(ofKind(objs, "ClusterRoleBinding")).To(BeEmpty(), "nothing is bound cluster-wide")
+		Expect(deploycheck.OfKind(objs, "ClusterRoleBinding")).To(BeEmpty(), "nothing is bound cluster-wide")
 	})
 
 	It("grants in each watched namespace exactly the rules of the generated ClusterRole", func() {
 		want := generatedManagerRules()
-		Expect(want).To(Equal(managerClusterRules), "config/rbac/role.yaml is the ClusterRole config/default checks")
+		Expect(want).To(Equal(deploycheck.ManagerRules), "config/rbac/role.yaml is the ClusterRole config/default checks")
 		for _, ns := range watchedNamespaces {
 			u := managerRoleIn(objs, ns)
 			Expect(u).NotTo(BeNil(), "a manager Role in %s", ns)
-			role, err := typed(u, &rbacv1.Role{})
+			role, err := deploycheck.Typed(u, &rbacv1.Role{})
 			Expect(err).NotTo(HaveOccurred())
-			Expect(flatten(role.Rules)).To(Equal(want), "Role %s/%s", ns, role.Name)
+			Expect(deploycheck.Flatten(role.Rules)).To(Equal(want), "Role %s/%s", ns, role.Name)
 			for _, r := range role.Rules {
 				Expect(r.ResourceNames).To(BeEmpty())
 			}
@@ -151,12 +153,12 @@ var _ = Describe("config/namespaced", Ordered, func() {
 	It("binds the manager's service account, and only it, to its Roles; the people's ClusterRoles stay unbound", func() {
 		subject := rbacv1.Subject{Kind: "ServiceAccount", Name: serviceAccountName, Namespace: operatorNamespace}
 		bound := map[string]string{}
-		for _, u := range ofKind(objs, "RoleBinding") {
-			rb, err := typed(u, &rbacv1.RoleBinding{})
+		for _, u := range deploycheck.OfKind(objs, "RoleBinding") {
+			rb, err := deploycheck.Typed(u, &rbacv1.RoleBinding{})
 			Expect(err).NotTo(HaveOccurred())
-			Expect(rb.Subjects).To(ConsistOf(subject), describe(u))
-			Expect(rb.RoleRef.Kind).To(Equal("Role"), "%s binds a Role, never a ClusterRole", describe(u))
-			Expect(find(objs, "Role", rb.RoleRef.Name)).NotTo(BeNil(), describe(u))
+			Expect(rb.Subjects).To(ConsistOf(subject), deploycheck.Describe(u))
+			Expect(rb.RoleRef.Kind).To(Equal("Role"), "%s binds a Role, never a ClusterRole", deploycheck.Describe(u))
+			Expect(deploycheck.Find(objs, "Role", rb.RoleRef.Name)).NotTo(BeNil(), deploycheck.Describe(u))
 			bound[rb.Namespace+"/"+rb.RoleRef.Name] = rb.Name
 		}
 		Expect(bound).To(HaveLen(len(watchedNamespaces) + 2))
@@ -166,9 +168,9 @@ var _ = Describe("config/namespaced", Ordered, func() {
 		Expect(bound).To(HaveKey(operatorNamespace + "/" + leaderRoleName))
 		Expect(bound).To(HaveKey(operatorNamespace + "/" + stateKeyRoleName))
 
-		role, err := typed(find(objs, "Role", stateKeyRoleName), &rbacv1.Role{})
+		role, err := deploycheck.Typed(deploycheck.Find(objs, "Role", stateKeyRoleName), &rbacv1.Role{})
 		Expect(err).NotTo(HaveOccurred())
-		Expect(flatten(role.Rules)).To(ConsistOf(stateKeyRules))
+		Expect(deploycheck.Flatten(role.Rules)).To(ConsistOf(stateKeyRules))
 		for _, r := range role.Rules {
 			if slices.Contains(r.Verbs, "get") {
 				Expect(r.ResourceNames).To(ConsistOf("igconnect-state-key"), "only the state key is readable")
@@ -177,7 +179,7 @@ var _ = Describe("config/namespaced", Ordered, func() {
 	})
 
 	It("tells the manager to watch exactly the namespaces it has Roles in", func() {
-		d, err := typed(find(objs, "Deployment", deploymentName), &appsv1.Deployment{})
+		d, err := deploycheck.Typed(deploycheck.Find(objs, "Deployment", deploymentName), &appsv1.Deployment{})
 		Expect(err).NotTo(HaveOccurred())
 		args := d.Spec.Template.Spec.Containers[0].Args
 		watch, ok := flagValue(args, "watch-namespaces")
@@ -190,16 +192,16 @@ var _ = Describe("config/namespaced", Ordered, func() {
 
 	It("is accepted by the API server: a server-side dry-run apply of every object", func() {
 		for _, o := range objs {
-			Expect(k8sClient.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()),
-				fieldOwner, client.ForceOwnership, client.DryRunAll)).To(Succeed(), "dry-run apply %s", describe(o))
+			Expect(env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()),
+				deploycheck.FieldOwner, client.ForceOwnership, client.DryRunAll)).To(Succeed(), "dry-run apply %s", deploycheck.Describe(o))
 		}
-		Expect(podSecurityWarnings(warnings.take())).To(BeEmpty())
+		Expect(deploycheck.PodSecurityWarnings(env.Warnings.Take())).To(BeEmpty())
 	})
 
 	It("gives the service account no Secret, nor anything else, outside the watched namespaces", func() {
 		// config/default's spec binds the same service account cluster-wide in this API
 		// server when it ran first; that binding is not part of this install.
-		Expect(client.IgnoreNotFound(k8sClient.Delete(ctx, &rbacv1.ClusterRoleBinding{
+		Expect(client.IgnoreNotFound(env.Client.Delete(ctx, &rbacv1.ClusterRoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Name: "igconnect-manager-rolebinding"}}))).To(Succeed())
 		for _, o := range objs {
 			// Only what the authorizer reads: config/default's specs create a Deployment
@@ -207,8 +209,8 @@ var _ = Describe("config/namespaced", Ordered, func() {
 			if !slices.Contains([]string{"ServiceAccount", "Role", "RoleBinding", "ClusterRole"}, o.GetKind()) {
 				continue
 			}
-			Expect(k8sClient.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()),
-				fieldOwner, client.ForceOwnership)).To(Succeed(), "apply %s", describe(o))
+			Expect(env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()),
+				deploycheck.FieldOwner, client.ForceOwnership)).To(Succeed(), "apply %s", deploycheck.Describe(o))
 		}
 		type check struct {
 			verb, group, resource, sub, namespace, name string
