@@ -11,6 +11,7 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/igconnect/igconnect/internal/instagram"
+	"github.com/igconnect/igconnect/internal/version"
 )
 
 var (
@@ -30,6 +31,14 @@ var (
 	ConnectionReady = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "igconnect_connection_ready",
 		Help: "1 when the connection is Ready, else 0; reason is the Ready condition's reason.",
+	}, []string{"namespace", "name", "reason"})
+
+	// ConnectionDegraded is 1 while a connection's Degraded condition is True (the last refresh
+	// or validation failed for a reason worth retrying, the token still usable), labelled with
+	// Degraded's reason. Alerts use it to tell a failure that lasts from one that passed.
+	ConnectionDegraded = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "igconnect_connection_degraded",
+		Help: "1 while the connection's Degraded condition is True, else 0; reason is Degraded's reason.",
 	}, []string{"namespace", "name", "reason"})
 
 	// Refreshes counts token refresh attempts by result.
@@ -63,11 +72,29 @@ var (
 		Name: "igconnect_logins_total",
 		Help: "Logins through the callback server by result.",
 	}, []string{"result"})
+
+	// BuildInfo is always 1; its labels say which build runs. It is also the series that
+	// tells "no manager is scraped" (absent) from "no connection exists" (no other series).
+	BuildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "igconnect_build_info",
+		Help: "Always 1; the labels name the running build: version, revision and Go version.",
+	}, []string{"version", "revision", "goversion"})
 )
 
+// collectors is every igconnect metric, registered once at start-up; Names reads the same
+// list, so the shipped alerts and dashboard are checked against what is really registered.
+var collectors = []prometheus.Collector{TokenExpiry, NextRefresh, ConnectionReady, ConnectionDegraded, Refreshes,
+	InstagramCalls, InstagramCallDuration, InstagramAppUsage, Logins, BuildInfo}
+
 func init() {
-	ctrlmetrics.Registry.MustRegister(TokenExpiry, NextRefresh, ConnectionReady, Refreshes, InstagramCalls,
-		InstagramCallDuration, InstagramAppUsage, Logins)
+	ctrlmetrics.Registry.MustRegister(collectors...)
+	setBuildInfo(version.Get())
+}
+
+// setBuildInfo exports the one igconnect_build_info series of this process.
+func setBuildInfo(info version.Info) {
+	BuildInfo.Reset()
+	BuildInfo.WithLabelValues(info.Version, info.Revision, info.GoVersion).Set(1)
 }
 
 // ObserveInstagramCall records one HTTP request to Instagram; it is the instagram.Config
@@ -99,6 +126,7 @@ func ForgetConnection(key types.NamespacedName) {
 	TokenExpiry.Delete(labels)
 	NextRefresh.Delete(labels)
 	ConnectionReady.DeletePartialMatch(labels)
+	ConnectionDegraded.DeletePartialMatch(labels)
 }
 
 func setTimestamp(g *prometheus.GaugeVec, key types.NamespacedName, t time.Time) {
