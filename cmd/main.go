@@ -47,6 +47,7 @@ import (
 	"github.com/igconnect/igconnect/internal/instagram"
 	"github.com/igconnect/igconnect/internal/metrics"
 	"github.com/igconnect/igconnect/internal/oauthstate"
+	"github.com/igconnect/igconnect/internal/version"
 )
 
 var setupLog = ctrl.Log.WithName("setup")
@@ -204,6 +205,8 @@ func run(ctx context.Context, o options) error {
 	if err := mgr.AddReadyzCheck("caches", cachesSynced(mgr.GetCache())); err != nil {
 		return err
 	}
+	// The same build identity igconnect_build_info exports (internal/metrics registers it).
+	setupLog.Info("igconnect build", "version", version.Get().Version, "revision", version.Get().Revision, "goVersion", version.Get().GoVersion)
 	setupLog.Info("Starting manager", "namespace", o.namespace, "publicURL", o.publicURL,
 		"callback", o.callbackAddr, "instagramAPI", o.apiURL, "instagramGraph", o.graphURL,
 		"operatorApp", o.app.ClientID != "", "kubeAPIQPS", o.kubeAPIQPS, "kubeAPIBurst", o.kubeAPIBurst,
