@@ -206,7 +206,8 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	// The same build identity igconnect_build_info exports (internal/metrics registers it).
-	setupLog.Info("igconnect build", "version", version.Get().Version, "revision", version.Get().Revision, "goVersion", version.Get().GoVersion)
+	build := version.Get()
+	setupLog.Info("igconnect build", "version", build.Version, "revision", build.Revision, "goVersion", build.GoVersion)
 	setupLog.Info("Starting manager", "namespace", o.namespace, "publicURL", o.publicURL,
 		"callback", o.callbackAddr, "instagramAPI", o.apiURL, "instagramGraph", o.graphURL,
 		"operatorApp", o.app.ClientID != "", "kubeAPIQPS", o.kubeAPIQPS, "kubeAPIBurst", o.kubeAPIBurst,

@@ -73,9 +73,10 @@ var (
 		Help: "Logins through the callback server by result.",
 	}, []string{"result"})
 
-	// BuildInfo is always 1; its labels say which build runs. It is also the series that
-	// tells "no manager is scraped" (absent) from "no connection exists" (no other series).
-	BuildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	// buildInfo (igconnect_build_info) is always 1; its labels say which build runs. It is
+	// also the series that tells "no manager is scraped" (absent) from "no connection
+	// exists" (no other series).
+	buildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "igconnect_build_info",
 		Help: "Always 1; the labels name the running build: version, revision and Go version.",
 	}, []string{"version", "revision", "goversion"})
@@ -84,7 +85,7 @@ var (
 // collectors is every igconnect metric, registered once at start-up; Names reads the same
 // list, so the shipped alerts and dashboard are checked against what is really registered.
 var collectors = []prometheus.Collector{TokenExpiry, NextRefresh, ConnectionReady, ConnectionDegraded, Refreshes,
-	InstagramCalls, InstagramCallDuration, InstagramAppUsage, Logins, BuildInfo}
+	InstagramCalls, InstagramCallDuration, InstagramAppUsage, Logins, buildInfo}
 
 func init() {
 	ctrlmetrics.Registry.MustRegister(collectors...)
@@ -93,8 +94,8 @@ func init() {
 
 // setBuildInfo exports the one igconnect_build_info series of this process.
 func setBuildInfo(info version.Info) {
-	BuildInfo.Reset()
-	BuildInfo.WithLabelValues(info.Version, info.Revision, info.GoVersion).Set(1)
+	buildInfo.Reset()
+	buildInfo.WithLabelValues(info.Version, info.Revision, info.GoVersion).Set(1)
 }
 
 // ObserveInstagramCall records one HTTP request to Instagram; it is the instagram.Config

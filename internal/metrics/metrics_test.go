@@ -61,7 +61,7 @@ func TestNamesListsEveryRegisteredMetric(t *testing.T) {
 
 func TestForgetConnectionRemovesDegraded(t *testing.T) {
 	ConnectionDegraded.WithLabelValues("forget-test", "acme", "RateLimited").Set(1)
-	ForgetConnection(typesName("forget-test", "acme"))
+	ForgetConnection(types.NamespacedName{Namespace: "forget-test", Name: "acme"})
 	if n := testutil.CollectAndCount(ConnectionDegraded); n != 0 {
 		t.Errorf("%d degraded series left after ForgetConnection", n)
 	}
