@@ -14,24 +14,31 @@ import (
 	"github.com/igconnect/igconnect/internal/version"
 )
 
+// Label names of the per-connection series.
+const (
+	labelNamespace = "namespace"
+	labelName      = "name"
+	labelReason    = "reason"
+)
+
 var (
 	// TokenExpiry is each connection's token expiry, as a Unix timestamp.
 	TokenExpiry = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "igconnect_token_expiry_timestamp_seconds",
 		Help: "When each connection's token expires (Unix seconds).",
-	}, []string{"namespace", "name"})
+	}, []string{labelNamespace, labelName})
 
 	// NextRefresh is when each connection's token is next refreshed, as a Unix timestamp.
 	NextRefresh = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "igconnect_token_next_refresh_timestamp_seconds",
 		Help: "When each connection's token is next refreshed (Unix seconds).",
-	}, []string{"namespace", "name"})
+	}, []string{labelNamespace, labelName})
 
 	// ConnectionReady is 1 while a connection is Ready, labelled with the Ready reason.
 	ConnectionReady = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "igconnect_connection_ready",
 		Help: "1 when the connection is Ready, else 0; reason is the Ready condition's reason.",
-	}, []string{"namespace", "name", "reason"})
+	}, []string{labelNamespace, labelName, labelReason})
 
 	// ConnectionDegraded is 1 while a connection's Degraded condition is True (the last refresh
 	// or validation failed for a reason worth retrying, the token still usable), labelled with
@@ -39,7 +46,7 @@ var (
 	ConnectionDegraded = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "igconnect_connection_degraded",
 		Help: "1 while the connection's Degraded condition is True, else 0; reason is Degraded's reason.",
-	}, []string{"namespace", "name", "reason"})
+	}, []string{labelNamespace, labelName, labelReason})
 
 	// Refreshes counts token refresh attempts by result.
 	Refreshes = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -113,7 +120,7 @@ func ObserveInstagramCall(c instagram.CallInfo) {
 func SetConnection(key types.NamespacedName, expiresAt, nextRefresh time.Time, ready bool, reason string) {
 	setTimestamp(TokenExpiry, key, expiresAt)
 	setTimestamp(NextRefresh, key, nextRefresh)
-	ConnectionReady.DeletePartialMatch(prometheus.Labels{"namespace": key.Namespace, "name": key.Name})
+	ConnectionReady.DeletePartialMatch(prometheus.Labels{labelNamespace: key.Namespace, labelName: key.Name})
 	v := 0.0
 	if ready {
 		v = 1
@@ -123,7 +130,7 @@ func SetConnection(key types.NamespacedName, expiresAt, nextRefresh time.Time, r
 
 // ForgetConnection removes a deleted connection's series.
 func ForgetConnection(key types.NamespacedName) {
-	labels := prometheus.Labels{"namespace": key.Namespace, "name": key.Name}
+	labels := prometheus.Labels{labelNamespace: key.Namespace, labelName: key.Name}
 	TokenExpiry.Delete(labels)
 	NextRefresh.Delete(labels)
 	ConnectionReady.DeletePartialMatch(labels)

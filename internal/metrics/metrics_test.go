@@ -66,7 +66,3 @@ func TestForgetConnectionRemovesDegraded(t *testing.T) {
 		t.Errorf("%d degraded series left after ForgetConnection", n)
 	}
 }
-
-func typesName(ns, name string) types.NamespacedName {
-	return types.NamespacedName{Namespace: ns, Name: name}
-}

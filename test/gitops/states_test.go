@@ -73,9 +73,10 @@ func noFailures() *metav1.Condition {
 	return cond(igv1.ConditionDegraded, metav1.ConditionFalse, igv1.ReasonNoFailures, "no Instagram call is failing")
 }
 
-// connected is a connection with a usable token, as setReady and setTokenStatus leave it.
-func connected(gen, observed int64, degraded *metav1.Condition) *igv1.InstagramConnection {
-	c := connection(gen, observed, cond(igv1.ConditionReady, metav1.ConditionTrue, igv1.ReasonConnected,
+// connected is a connection with a usable token, as setReady and setTokenStatus leave it, its
+// status written for generation 2: at gen 2 it is current, at a later one the spec changed since.
+func connected(gen int64, degraded *metav1.Condition) *igv1.InstagramConnection {
+	c := connection(gen, 2, cond(igv1.ConditionReady, metav1.ConditionTrue, igv1.ReasonConnected,
 		"token valid until 2026-12-30T12:00:00Z; next refresh at 2026-12-10T12:00:00Z"), degraded)
 	c.Status.UserID, c.Status.Username, c.Status.AccountType = "17841400000000001", "acme", "BUSINESS"
 	c.Status.GrantedScopes = []string{"instagram_business_basic", "instagram_business_content_publish"}
@@ -133,7 +134,7 @@ type state struct {
 // states are the connection states the reconciler writes, one per row of docs/gitops.md's
 // tables.
 func states() []state {
-	deleting := connected(2, 2, noFailures())
+	deleting := connected(2, noFailures())
 	deleting.DeletionTimestamp = &metav1.Time{Time: t0}
 	deleting.Finalizers = []string{"example.com/hold"} // a deleted object is only seen with one
 
@@ -143,7 +144,7 @@ func states() []state {
 			"attempt 1 failed, next at 2026-11-01T12:01:00Z: Instagram answered 503"))
 
 	// The spec changed after the last status write, and Ready describes the generation before.
-	staleReady := connected(3, 2, noFailures())
+	staleReady := connected(3, noFailures())
 	staleReady.Status.ObservedGeneration = 3
 
 	awaitingNoURL := notReady(igv1.ReasonAwaitingAuthorization,
@@ -151,19 +152,19 @@ func states() []state {
 
 	return []state{
 		// The one GitOps tools wait for.
-		{name: "Ready=True Connected, observedGeneration current", conn: connected(2, 2, noFailures()),
+		{name: "Ready=True Connected, observedGeneration current", conn: connected(2, noFailures()),
 			kstatus: status.CurrentStatus, argo: argoHealthy, argoMessage: "token valid until", flux: status.CurrentStatus},
 		// The token is still usable and the refresh is retried: kstatus ignores Degraded,
 		// and so do the Argo CD script (saying so) and the Flux expressions.
-		{name: "Ready=True Connected, Degraded=True RateLimited", conn: connected(2, 2, cond(igv1.ConditionDegraded,
+		{name: "Ready=True Connected, Degraded=True RateLimited", conn: connected(2, cond(igv1.ConditionDegraded,
 			metav1.ConditionTrue, igv1.ReasonRateLimited, "attempt 2 failed, next at 2026-11-01T12:02:00Z")),
 			kstatus: status.CurrentStatus, argo: argoHealthy,
 			argoMessage: "the last call to Instagram failed (RateLimited) and igconnect retries", flux: status.CurrentStatus},
-		{name: "Ready=True Connected, Degraded=True ConfigurationError", conn: connected(2, 2, cond(igv1.ConditionDegraded,
+		{name: "Ready=True Connected, Degraded=True ConfigurationError", conn: connected(2, cond(igv1.ConditionDegraded,
 			metav1.ConditionTrue, igv1.ReasonConfigurationError, "Invalid platform app")),
 			kstatus: status.CurrentStatus, argo: argoHealthy, argoMessage: "(ConfigurationError)", flux: status.CurrentStatus},
 		// The spec changed and the reconciler has not caught up yet.
-		{name: "Ready=True Connected, observedGeneration stale", conn: connected(3, 2, noFailures()),
+		{name: "Ready=True Connected, observedGeneration stale", conn: connected(3, noFailures()),
 			kstatus: status.InProgressStatus, argo: argoProgressing, argoMessage: "observe generation 3", flux: status.InProgressStatus},
 		// The reconciler never writes this (it stamps every condition with the generation it
 		// writes status for), but a tool should not take it for Ready: kstatus reads only

@@ -57,7 +57,7 @@ func TestDryRunOfRunOnlyPrints(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(entries) != 1 {
-		var names []string
+		names := make([]string, 0, len(entries))
 		for _, e := range entries {
 			names = append(names, e.Name())
 		}

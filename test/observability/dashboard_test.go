@@ -147,7 +147,7 @@ func TestDashboardQueriesParseAndNameExportedMetrics(t *testing.T) {
 	}
 	t.Log(runPromtool(t, ".", "check", "rules", path))
 
-	var names []string
+	names := make([]string, 0, len(used))
 	for n := range used {
 		names = append(names, n)
 	}
