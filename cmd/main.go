@@ -47,6 +47,7 @@ import (
 	"github.com/igconnect/igconnect/internal/instagram"
 	"github.com/igconnect/igconnect/internal/metrics"
 	"github.com/igconnect/igconnect/internal/oauthstate"
+	"github.com/igconnect/igconnect/internal/version"
 )
 
 var setupLog = ctrl.Log.WithName("setup")
@@ -208,6 +209,9 @@ func run(ctx context.Context, o options) error {
 	if err := mgr.AddReadyzCheck("caches", cachesSynced(mgr.GetCache())); err != nil {
 		return err
 	}
+	// The same build identity igconnect_build_info exports (internal/metrics registers it).
+	build := version.Get()
+	setupLog.Info("igconnect build", "version", build.Version, "revision", build.Revision, "goVersion", build.GoVersion)
 	setupLog.Info("Starting manager", "namespace", o.namespace, "watchNamespaces", watchedForLog(o.watchNamespaces),
 		"connectionNamespace", o.connectionNamespace, "publicURL", o.publicURL,
 		"callback", o.callbackAddr, "instagramAPI", o.apiURL, "instagramGraph", o.graphURL,
