@@ -43,7 +43,7 @@ import (
 var (
 	watchedNamespaces = []string{"team-a", "team-b"}
 	stateKeyRoleName  = "igconnect-state-key-role"
-	stateKeyRules     = []deploycheck.Rule{{"/secrets", "create"}, {"/secrets", "get"}}
+	stateKeyRules     = []deploycheck.Rule{{Resource: "/secrets", Verbs: "create"}, {Resource: "/secrets", Verbs: "get"}}
 	// unwatchedNamespace is one the overlay grants nothing in.
 	unwatchedNamespace = "team-c"
 )
