@@ -140,7 +140,7 @@ func run(ctx context.Context, o options) error {
 	// while the manager stops are not dropped on the signal.
 	eventsCtx, stopEvents := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopEvents()
-	recorder, err := eventRecorder(eventsCtx, restCfg, scheme, "igconnect")
+	recorder, err := controller.NewEventRecorder(eventsCtx, restCfg, scheme, "igconnect")
 	if err != nil {
 		return fmt.Errorf("event recorder: %w", err)
 	}

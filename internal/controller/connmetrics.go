@@ -5,32 +5,35 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/metrics"
 )
 
-// connMetrics keeps the per-connection series of internal/metrics in step with what the
-// reconciler last exported for each connection. metrics.SetConnection finds a connection's
-// old readiness series with DeletePartialMatch, a scan of every connection's series: called
-// on every reconcile it made a wave of N reconciles cost O(N²) (a tenth of the manager's CPU
-// at 2,000 connections, most of it at 10,000). Remembering the last exported values makes
-// an unchanged reconcile free and a changed one O(1): only the series that change are
-// touched, and the old reason's series is deleted by its full label set.
-var connMetrics = &connectionMetrics{last: map[types.NamespacedName]exported{}}
+// connectionMetrics keeps the per-connection series of internal/metrics in step with what
+// the reconciler last exported for each connection. It is an optimisation: the general
+// metrics.SetConnection finds a connection's old readiness series with DeletePartialMatch,
+// a scan of every connection's series, so a wave of N reconciles cost O(N²) (BENCHMARKS.md).
+// Remembering the last exported values makes an unchanged reconcile free and a changed one
+// O(1): only the series that change are touched, and the old reason's series is deleted by
+// its full label set. TestConnectionMetricsSkipUnchanged fails without it.
+type connectionMetrics struct {
+	mu   sync.Mutex
+	last map[types.NamespacedName]exported
+}
+
+func newConnectionMetrics() *connectionMetrics {
+	return &connectionMetrics{last: map[types.NamespacedName]exported{}}
+}
 
 // exported is what was last exported for one connection.
 type exported struct {
 	expires, next time.Time
 	ready         bool
 	reason        string
-}
-
-// connectionMetrics remembers the exported values per connection. The metrics registry is
-// process-wide, and so is this.
-type connectionMetrics struct {
-	mu   sync.Mutex
-	last map[types.NamespacedName]exported
 }
 
 // set exports a connection's token times and readiness, as metrics.SetConnection does:
@@ -75,6 +78,23 @@ func (m *connectionMetrics) forget(key types.NamespacedName) {
 	metrics.TokenExpiry.DeleteLabelValues(key.Namespace, key.Name)
 	metrics.NextRefresh.DeleteLabelValues(key.Namespace, key.Name)
 	metrics.ConnectionReady.DeleteLabelValues(key.Namespace, key.Name, prev.reason)
+}
+
+// record exports the connection's token times and readiness from its status.
+func (m *connectionMetrics) record(conn *igv1.InstagramConnection) {
+	ready := meta.FindStatusCondition(conn.Status.Conditions, igv1.ConditionReady)
+	reason, isReady := "", false
+	if ready != nil {
+		reason, isReady = ready.Reason, ready.Status == metav1.ConditionTrue
+	}
+	var expires, next time.Time
+	if conn.Status.ExpiresAt != nil {
+		expires = conn.Status.ExpiresAt.Time
+	}
+	if conn.Status.NextRefreshTime != nil {
+		next = conn.Status.NextRefreshTime.Time
+	}
+	m.set(types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}, expires, next, isReady, reason)
 }
 
 // setTimestamp sets a timestamp series to t in Unix seconds, or removes it for a zero time.

@@ -45,6 +45,7 @@ func TestConnectionMetricsFollowTheLastExport(t *testing.T) {
 	expiry := func() map[string]float64 { return series(t, metrics.TokenExpiry, key.Namespace, key.Name) }
 	nextRefresh := func() map[string]float64 { return series(t, metrics.NextRefresh, key.Namespace, key.Name) }
 
+	connMetrics := newConnectionMetrics()
 	connMetrics.set(key, time.Time{}, time.Time{}, false, "AwaitingAuthorization")
 	if got := expiry(); len(got) != 0 {
 		t.Errorf("no expiry yet, want no expiry series, got %v", got)
@@ -71,4 +72,20 @@ func TestConnectionMetricsFollowTheLastExport(t *testing.T) {
 	if r, e, n := ready(), expiry(), nextRefresh(); len(r)+len(e)+len(n) != 0 {
 		t.Errorf("a forgotten connection keeps series %v %v %v", r, e, n)
 	}
+}
+
+// TestConnectionMetricsSkipUnchanged shows what remembering the last export saves: a
+// reconcile whose values did not change touches no series (here, one removed behind the
+// memory's back stays removed).
+func TestConnectionMetricsSkipUnchanged(t *testing.T) {
+	key := types.NamespacedName{Namespace: "metrics-test", Name: "unchanged"}
+	expires := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := newConnectionMetrics()
+	m.set(key, expires, time.Time{}, true, "Connected")
+	metrics.TokenExpiry.DeleteLabelValues(key.Namespace, key.Name)
+	m.set(key, expires, time.Time{}, true, "Connected")
+	if got := series(t, metrics.TokenExpiry, key.Namespace, key.Name); len(got) != 0 {
+		t.Errorf("an unchanged export rewrote its series: %v", got)
+	}
+	m.forget(key)
 }

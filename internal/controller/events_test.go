@@ -25,7 +25,7 @@ import (
 )
 
 // profileInstagram answers /me for one account and nothing else.
-type profileInstagram struct{}
+type profileInstagram struct{ loginFlowUnused }
 
 func (profileInstagram) ExchangeForLongLived(context.Context, instagram.App, string) (instagram.LongLivedToken, error) {
 	return instagram.LongLivedToken{}, errors.New("unexpected long-lived exchange")
@@ -66,10 +66,10 @@ func TestImportAnnouncedAfterAFailedStatusWrite(t *testing.T) {
 			return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
 		}}).Build()
 	recorder := events.NewFakeRecorder(10)
-	r := &InstagramConnectionReconciler{
+	r := complete(t, &InstagramConnectionReconciler{
 		Client: c, APIReader: c, Recorder: recorder, Clock: clocktesting.NewFakeClock(now),
 		Instagram: profileInstagram{}, Credentials: &appcreds.Resolver{Reader: c}, Policy: DefaultPolicy(),
-	}
+	})
 	req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: "acme"}}
 
 	if _, err := r.Reconcile(context.Background(), req); err != nil {

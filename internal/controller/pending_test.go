@@ -25,7 +25,10 @@ import (
 )
 
 // refreshingInstagram refreshes every token into a new one and counts the refreshes.
-type refreshingInstagram struct{ refreshes int }
+type refreshingInstagram struct {
+	loginFlowUnused
+	refreshes int
+}
 
 func (*refreshingInstagram) ExchangeForLongLived(context.Context, instagram.App, string) (instagram.LongLivedToken, error) {
 	return instagram.LongLivedToken{}, errors.New("unexpected long-lived exchange")
@@ -71,10 +74,10 @@ func TestRefreshNotRepeatedWhileTheSecretCannotBeWritten(t *testing.T) {
 		}}).Build()
 	ig := &refreshingInstagram{}
 	clk := clocktesting.NewFakeClock(now)
-	r := &InstagramConnectionReconciler{
+	r := complete(t, &InstagramConnectionReconciler{
 		Client: c, APIReader: c, Recorder: events.NewFakeRecorder(100), Clock: clk,
 		Instagram: ig, Credentials: &appcreds.Resolver{Reader: c}, Policy: DefaultPolicy(),
-	}
+	})
 	req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: "acme"}}
 	tokenInSecret := func() string {
 		s := &corev1.Secret{}
@@ -176,10 +179,10 @@ func TestNoRefreshOfATokenTheCacheHasNotSeenReplaced(t *testing.T) {
 		WithStatusSubresource(&igv1.InstagramConnection{}).Build()
 	apiServer := fake.NewClientBuilder().WithScheme(scheme).WithObjects(secretWith("IGAAnew", now.Add(-time.Hour))).Build()
 	ig := &refreshingInstagram{}
-	r := &InstagramConnectionReconciler{
+	r := complete(t, &InstagramConnectionReconciler{
 		Client: cached, APIReader: apiServer, Recorder: events.NewFakeRecorder(100), Clock: clocktesting.NewFakeClock(now),
 		Instagram: ig, Credentials: &appcreds.Resolver{Reader: cached}, Policy: DefaultPolicy(),
-	}
+	})
 	res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: "acme"}})
 	if err != nil {
 		t.Fatal(err)

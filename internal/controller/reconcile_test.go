@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -21,8 +22,35 @@ import (
 	"github.com/igconnect/igconnect/internal/tokensecret"
 )
 
-// countingInstagram fails the test on any call: the connections here are not due.
-type countingInstagram struct{ calls int }
+var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+const day = 24 * time.Hour
+
+// loginFlowUnused fills in the calls of a login, which the reconciler never makes, for the
+// fakes of Instagram below.
+type loginFlowUnused struct{}
+
+func (loginFlowUnused) AuthorizeURL(string, string, []string, string) string { return "" }
+
+func (loginFlowUnused) ExchangeCode(context.Context, instagram.App, string, string) (instagram.ShortLivedToken, error) {
+	return instagram.ShortLivedToken{}, errors.New("unexpected code exchange")
+}
+
+// complete finishes setting up a reconciler built without a manager, as SetupWithManager does.
+func complete(t *testing.T, r *InstagramConnectionReconciler) *InstagramConnectionReconciler {
+	t.Helper()
+	if err := r.complete(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// countingInstagram counts the calls; the connections here are not due, so the test
+// checks there are none.
+type countingInstagram struct {
+	loginFlowUnused
+	calls int
+}
 
 func (c *countingInstagram) ExchangeForLongLived(context.Context, instagram.App, string) (instagram.LongLivedToken, error) {
 	c.calls++
@@ -67,10 +95,10 @@ func TestReconcileRequeuesAtTheRefreshTime(t *testing.T) {
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(conn, secret).
 		WithStatusSubresource(&igv1.InstagramConnection{}).Build()
 	ig := &countingInstagram{}
-	r := &InstagramConnectionReconciler{
+	r := complete(t, &InstagramConnectionReconciler{
 		Client: c, APIReader: c, Recorder: events.NewFakeRecorder(10), Clock: clocktesting.NewFakeClock(now),
 		Instagram: ig, Credentials: &appcreds.Resolver{Reader: c}, Policy: DefaultPolicy(),
-	}
+	})
 	res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: "acme"}})
 	if err != nil {
 		t.Fatal(err)

@@ -61,7 +61,7 @@ func (r *InstagramConnectionReconciler) writeTokenSecret(ctx context.Context, co
 			if err := r.Create(ctx, s); err != nil {
 				return err
 			}
-			r.ownWrites.record(s)
+			r.secretEchoes.record(s)
 			written = s
 			return nil
 		}
@@ -79,7 +79,7 @@ func (r *InstagramConnectionReconciler) writeTokenSecret(ctx context.Context, co
 		}
 		err := r.Update(ctx, s)
 		if err == nil {
-			r.ownWrites.record(s)
+			r.secretEchoes.record(s)
 			written = s
 			return nil
 		}
@@ -101,3 +101,6 @@ func (r *InstagramConnectionReconciler) writeTokenSecret(ctx context.Context, co
 	}
 	return written, nil
 }
+
+// isSuperseded reports whether err says a newer token arrived meanwhile.
+func isSuperseded(err error) bool { return errors.Is(err, errTokenSuperseded) }

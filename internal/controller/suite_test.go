@@ -84,10 +84,13 @@ var _ = BeforeSuite(func() {
 		}},
 	})
 	Expect(err).NotTo(HaveOccurred())
+	// The recorder production uses, sending until the suite ends.
+	recorder, err := NewEventRecorder(ctx, cfg, scheme, "igconnect")
+	Expect(err).NotTo(HaveOccurred())
 	r := &InstagramConnectionReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
-		Recorder:  mgr.GetEventRecorder("igconnect"),
+		Recorder:  recorder,
 		Clock:     fakeClock,
 		Instagram: instagram.New(instagram.Config{APIURL: srv.URL, GraphURL: srv.URL, Timeout: 5 * time.Second}),
 		Credentials: &appcreds.Resolver{Reader: mgr.GetAPIReader(),
