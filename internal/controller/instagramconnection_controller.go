@@ -201,7 +201,9 @@ func (r *InstagramConnectionReconciler) SetupWithManager(mgr ctrl.Manager) error
 // reconcile, and fills in the defaults and the process-local structures.
 func (r *InstagramConnectionReconciler) complete() error {
 	var errs []error
-	missing := func(name string) { errs = append(errs, errors.New("controller: InstagramConnectionReconciler."+name+" is required")) }
+	missing := func(name string) {
+		errs = append(errs, errors.New("controller: InstagramConnectionReconciler."+name+" is required"))
+	}
 	if r.Client == nil {
 		missing("Client")
 	}
