@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/appcreds"
@@ -185,6 +186,12 @@ const staleRetry = 100 * time.Millisecond
 // request) and changes to the owned token Secret do, except the reconciler's own Secret
 // writes (see ownWrites).
 func (r *InstagramConnectionReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return r.setup(mgr, r)
+}
+
+// setup registers rec for r's watches: r itself, or in the envtest suite r wrapped so that
+// tests know when a reconcile has finished.
+func (r *InstagramConnectionReconciler) setup(mgr ctrl.Manager, rec reconcile.Reconciler) error {
 	if err := r.complete(); err != nil {
 		return err
 	}
@@ -194,7 +201,7 @@ func (r *InstagramConnectionReconciler) SetupWithManager(mgr ctrl.Manager) error
 		Owns(&corev1.Secret{}, builder.WithPredicates(r.secretEchoes.predicate())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
 		Named("instagramconnection").
-		Complete(r)
+		Complete(rec)
 }
 
 // complete refuses a reconciler that lacks a dependency, rather than panic on its first
