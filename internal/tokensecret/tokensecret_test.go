@@ -10,6 +10,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
+	"github.com/igconnect/igconnect/internal/instagram"
 )
 
 var (
@@ -151,5 +152,37 @@ func TestOwnershipOf(t *testing.T) {
 		if got := OwnershipOf(&corev1.Secret{ObjectMeta: tc.meta}, conn); got != tc.want {
 			t.Errorf("%s: got %v, want %v", name, got, tc.want)
 		}
+	}
+}
+
+func TestNewRecordTakesTheExpiryFromExpiresInOrAssumesTheLifetime(t *testing.T) {
+	now := time.Date(2026, 11, 1, 10, 0, 0, 500, time.FixedZone("CET", 3600))
+	profile := instagram.Profile{ID: "27640875392278831", UserID: "17841400000000001", Username: "acme", AccountType: "BUSINESS"}
+	known := NewRecord(now, instagram.LongLivedToken{AccessToken: "IGAAt", ExpiresIn: 5184000 * time.Second,
+		Permissions: []string{"instagram_business_basic"}}, profile, DefaultTokenLifetime)
+	if !known.IssuedAt.Equal(now.Truncate(time.Second)) || known.IssuedAt.Location() != time.UTC {
+		t.Errorf("issued at %v, want %v in UTC to the second", known.IssuedAt, now)
+	}
+	if !known.ExpiresAt.Equal(known.IssuedAt.Add(60*24*time.Hour)) || known.ExpiryEstimated {
+		t.Errorf("expires_in is the expiry: got %v (estimated %v)", known.ExpiresAt, known.ExpiryEstimated)
+	}
+	if known.UserID != profile.UserID || known.Username != "acme" || known.AccountType != "BUSINESS" ||
+		known.AppScopedUserID != profile.ID || len(known.GrantedScopes) != 1 {
+		t.Errorf("the account and scopes come from /me and the exchange: %+v", known)
+	}
+
+	unknown := NewRecord(now, instagram.LongLivedToken{AccessToken: "IGAAt"}, profile, 10*time.Hour)
+	if !unknown.ExpiresAt.Equal(unknown.IssuedAt.Add(10*time.Hour)) || !unknown.ExpiryEstimated {
+		t.Errorf("without expires_in the lifetime is assumed and marked estimated: %v (estimated %v)",
+			unknown.ExpiresAt, unknown.ExpiryEstimated)
+	}
+}
+
+func TestWithTokenKeepsTheScopesARefreshDoesNotRepeat(t *testing.T) {
+	rec := fullRecord()
+	rec.Rejected = "kept"
+	got := rec.WithToken(instagram.LongLivedToken{AccessToken: "IGAAnew", ExpiresIn: time.Hour}, issued.Add(time.Hour), DefaultTokenLifetime)
+	if got.AccessToken != "IGAAnew" || len(got.GrantedScopes) != 2 || got.UserID != rec.UserID || got.Rejected != "kept" {
+		t.Errorf("WithToken = %+v", got)
 	}
 }
