@@ -235,7 +235,7 @@ func (r *InstagramConnectionReconciler) store(ctx context.Context, s *scope, rec
 	if err != nil {
 		return err
 	}
-	s.secret, s.rec, s.stored, s.imported = written, rec, true, false
+	s.secret, s.rec, s.stored, s.written, s.imported = written, rec, true, true, false
 	return nil
 }
 

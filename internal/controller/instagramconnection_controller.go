@@ -33,6 +33,7 @@ import (
 	"github.com/igconnect/igconnect/internal/appcreds"
 	"github.com/igconnect/igconnect/internal/login"
 	"github.com/igconnect/igconnect/internal/oauthstate"
+	"github.com/igconnect/igconnect/internal/tokensecret"
 )
 
 // TicketSigner mints the tickets that bind a login to one connection; *oauthstate.Signer
@@ -74,6 +75,8 @@ type InstagramConnectionReconciler struct {
 	// calls, and the reconciler is correct without them (their files say why and which
 	// test shows the saving). They are set up by complete.
 
+	// secrets writes the token Secrets.
+	secrets *tokensecret.Writer
 	// secretEchoes lets the Secret watch ignore the echo of this reconciler's own writes.
 	secretEchoes *ownWrites
 	// statusWrites lets a reconcile notice a cached connection older than its own last
@@ -93,7 +96,7 @@ type InstagramConnectionReconciler struct {
 // +kubebuilder:rbac:groups=instagram.igconnect.dev,resources=instagramconnections,verbs=get;list;watch
 // +kubebuilder:rbac:groups=instagram.igconnect.dev,resources=instagramconnections/status,verbs=patch
 // +kubebuilder:rbac:groups=instagram.igconnect.dev,resources=instagramconnections/finalizers,verbs=update
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one connection's token Secret and status in line with its token: it
@@ -238,6 +241,7 @@ func (r *InstagramConnectionReconciler) complete() error {
 	if r.Login == nil {
 		r.Login = login.NewInstagram(r.Instagram, r.Policy)
 	}
+	r.secrets = &tokensecret.Writer{Client: r.Client, Reader: r.APIReader}
 	r.secretEchoes, r.statusWrites = newOwnWrites(r.Clock), newOwnWrites(r.Clock)
 	r.metrics = newConnectionMetrics()
 	return nil

@@ -20,7 +20,6 @@ import (
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/oauthstate"
 	"github.com/igconnect/igconnect/internal/sandbox"
-	"github.com/igconnect/igconnect/internal/tokensecret"
 )
 
 var seq atomic.Int64
@@ -358,7 +357,7 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 		Expect(string(s.Data["access_token"])).NotTo(Equal(token), "a short-lived token is exchanged for a long-lived one")
 		info, _ := ig.TokenInfo(string(s.Data["access_token"]))
 		Expect(info.Kind).To(Equal(sandbox.LongLived))
-		Expect(s.Annotations).NotTo(HaveKey(tokensecret.AnnotationRejected))
+		Expect(s.Annotations).NotTo(HaveKey(igv1.AnnotationTokenRejected))
 		token = string(s.Data["access_token"])
 		// Ready turned True again and a token was imported: one event says both.
 		Eventually(f.eventMessages(igv1.ReasonConnected)).Should(HaveLen(2))
@@ -505,7 +504,7 @@ var _ = Describe("An imported token with a known expiry", func() {
 		cond := meta.FindStatusCondition(c.Status.Conditions, igv1.ConditionReady)
 		Expect(cond.Message).To(ContainSubstring("estimated"))
 		Expect(c.Status.ExpiresAt.Time).To(BeTemporally("==", fakeClock.Now().Add(59*day).Truncate(time.Second)))
-		Expect(f.secret().Annotations).To(HaveKeyWithValue(tokensecret.AnnotationExpiryEstimated, "true"))
+		Expect(f.secret().Annotations).To(HaveKeyWithValue(igv1.AnnotationExpiryEstimated, "true"))
 		f.expectIdle()
 	})
 })

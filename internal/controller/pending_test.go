@@ -10,7 +10,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -66,12 +68,21 @@ func TestRefreshNotRepeatedWhileTheSecretCannotBeWritten(t *testing.T) {
 	apiDown := true
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(conn, secret).
 		WithStatusSubresource(&igv1.InstagramConnection{}).
-		WithInterceptorFuncs(interceptor.Funcs{Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
-			if _, isSecret := obj.(*corev1.Secret); isSecret && apiDown {
-				return apierrors.NewServiceUnavailable("the API server is away")
-			}
-			return c.Update(ctx, obj, opts...)
-		}}).Build()
+		WithInterceptorFuncs(interceptor.Funcs{
+			Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+				if _, isSecret := obj.(*corev1.Secret); isSecret && apiDown {
+					return apierrors.NewServiceUnavailable("the API server is away")
+				}
+				return c.Update(ctx, obj, opts...)
+			},
+			// The Secret writer writes with server-side apply.
+			Apply: func(ctx context.Context, c client.WithWatch, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
+				if _, isSecret := obj.(*corev1ac.SecretApplyConfiguration); isSecret && apiDown {
+					return apierrors.NewServiceUnavailable("the API server is away")
+				}
+				return c.Apply(ctx, obj, opts...)
+			},
+		}).Build()
 	ig := &refreshingInstagram{}
 	clk := clocktesting.NewFakeClock(now)
 	r := complete(t, &InstagramConnectionReconciler{

@@ -41,7 +41,8 @@ type scope struct {
 	// identified and upgradeTried say how far its import got.
 	imported, identified, upgradeTried bool
 	// stored is true once the Secret is known to hold rec as igconnect's: status mirrors it.
-	stored bool
+	// written is true once this reconcile wrote rec through the Secret writer.
+	stored, written bool
 	// failure is the failed call the next step handles.
 	failure *callFailure
 	// rejectedMessage is the Ready message of a rejected token.
@@ -125,6 +126,9 @@ func (s *scope) state(l login.Login, kept bool) tokenState {
 func (s *scope) inSync() bool {
 	if s.secret == nil || s.imported {
 		return false
+	}
+	if s.written {
+		return true
 	}
 	probe := s.secret.DeepCopy()
 	changed := tokensecret.Apply(probe, s.conn.Name, s.conn.Spec.SecretTemplate, s.rec)

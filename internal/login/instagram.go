@@ -8,6 +8,7 @@ import (
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/instagram"
+	"github.com/igconnect/igconnect/internal/tokensecret"
 )
 
 // InstagramAPI is what Instagram Login needs from the Instagram Platform;
@@ -114,21 +115,13 @@ func (l *Instagram) Renew(ctx context.Context, token string, now time.Time) (Tok
 	return l.longLived(long, now), nil
 }
 
-// longLived describes a token from the long-lived exchange or a refresh, issued now.
+// longLived describes a token from the long-lived exchange or a refresh, issued now, by the
+// Secret format's rule (tokensecret.Record.WithToken): without expires_in, the policy's
+// lifetime is assumed and marked estimated.
 func (l *Instagram) longLived(long instagram.LongLivedToken, now time.Time) Token {
-	now = now.UTC().Truncate(time.Second) // the precision the Secret keeps
-	tok := Token{AccessToken: long.AccessToken, IssuedAt: now}
-	if long.ExpiresIn > 0 {
-		tok.ExpiresAt = now.Add(long.ExpiresIn)
-	} else {
-		// Instagram documents a 60-day lifetime; without expires_in, assume it and say so.
-		tok.ExpiresAt = now.Add(l.Policy.TokenLifetime)
-		tok.ExpiryEstimated = true
-	}
-	if len(long.Permissions) > 0 {
-		tok.GrantedScopes = long.Permissions
-	}
-	return tok
+	rec := tokensecret.Record{}.WithToken(long, now, l.Policy.TokenLifetime)
+	return Token{AccessToken: rec.AccessToken, IssuedAt: rec.IssuedAt, ExpiresAt: rec.ExpiresAt,
+		ExpiryEstimated: rec.ExpiryEstimated, GrantedScopes: rec.GrantedScopes}
 }
 
 // rateLimitCodes are Instagram's throttling error codes.
