@@ -29,24 +29,12 @@ func updateStatus(s *scope) {
 		setDegradedCondition(conn, now, nil)
 		markRequestHandled(conn)
 	}
-
 	switch st := s.final; st.action {
 	case actConflict:
 		clearTokenTimes(conn)
 		setNeedsPerson(conn, now, st.reason, st.message)
 	case actAwaitLogin:
-		if why := s.offer.credentialsMissing; why != "" {
-			conn.Status.AuthorizationURL = ""
-			setNeedsPerson(conn, now, igv1.ReasonAppCredentialsMissing, why)
-			return
-		}
-		message := st.message
-		if s.offer.url == "" {
-			message += noLoginLinkNote
-		}
-		conn.Status.AuthorizationURL = s.offer.url
-		setNeedsPerson(conn, now, st.reason, message)
-		markRequestHandled(conn)
+		reportAwaitLogin(s, st)
 	case actWait:
 		conn.Status.NextRefreshTime = timePtr(st.at)
 		if conn.Status.FailedRefreshAttempts == 0 {
@@ -54,17 +42,43 @@ func updateStatus(s *scope) {
 		}
 		setUsable(conn, now, readyMessage(s.rec, st.at))
 	case actRetry:
-		setBackoff(conn, s.retry.attempts, timePtr(s.retry.at))
-		setDegradedCondition(conn, now, &degradation{failure: s.failure, attempts: s.retry.attempts, next: s.retry.at})
-		switch {
-		case s.imported || !s.rec.HasToken():
-			setReadyCondition(conn, now, metav1.ConditionUnknown, s.failure.Degraded,
-				"could not validate the imported token yet; see the Degraded condition")
-		case s.rec.ExpiresAt.IsZero():
-			setUsable(conn, now, "token valid; its expiry is not known until a refresh succeeds")
-		default:
-			setUsable(conn, now, readyMessage(s.rec, s.retry.at))
-		}
+		reportRetry(s)
+	}
+}
+
+// reportAwaitLogin reports a connection that needs a login, offered in
+// status.authorizationURL; without app credentials no login can be offered.
+func reportAwaitLogin(s *scope, st step) {
+	conn := s.conn
+	if why := s.offer.credentialsMissing; why != "" {
+		conn.Status.AuthorizationURL = ""
+		setNeedsPerson(conn, s.now, igv1.ReasonAppCredentialsMissing, why)
+		return
+	}
+	message := st.message
+	if s.offer.url == "" {
+		message += noLoginLinkNote
+	}
+	conn.Status.AuthorizationURL = s.offer.url
+	setNeedsPerson(conn, s.now, st.reason, message)
+	markRequestHandled(conn)
+}
+
+// reportRetry reports a failure worth retrying and its back-off. The token stays Ready while
+// it is usable; an import that could not be validated yet is Ready=Unknown, with the
+// failure's Degraded reason (docs/user-guide.md).
+func reportRetry(s *scope) {
+	conn, now := s.conn, s.now
+	setBackoff(conn, s.retry.attempts, timePtr(s.retry.at))
+	setDegradedCondition(conn, now, &degradation{failure: s.failure, attempts: s.retry.attempts, next: s.retry.at})
+	switch {
+	case s.imported || !s.rec.HasToken():
+		setReadyCondition(conn, now, metav1.ConditionUnknown, s.failure.Degraded,
+			"could not validate the imported token yet; see the Degraded condition")
+	case s.rec.ExpiresAt.IsZero():
+		setUsable(conn, now, "token valid; its expiry is not known until a refresh succeeds")
+	default:
+		setUsable(conn, now, readyMessage(s.rec, s.retry.at))
 	}
 }
 
