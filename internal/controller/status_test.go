@@ -40,7 +40,7 @@ func TestUpdateStatus(t *testing.T) {
 			scope: func(s *scope) {
 				s.noToken, s.final = true, step{action: actConflict, reason: igv1.ReasonSecretConflict}
 			},
-			ready: "False/SecretConflict", degraded: "False/NoFailures"},
+			ready: "False/SecretConflict", degraded: "False/NoFailures", keepsURL: true},
 		{name: "await login with a link",
 			scope: func(s *scope) {
 				s.noToken, s.offer.url = true, "https://ig.example.test/auth/instagram/start?ticket=t"
