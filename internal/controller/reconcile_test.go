@@ -7,14 +7,18 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/appcreds"
@@ -116,5 +120,63 @@ func TestReconcileRequeuesAtTheRefreshTime(t *testing.T) {
 	}
 	if ig.calls != 0 {
 		t.Errorf("%d Instagram calls for a token that is not due", ig.calls)
+	}
+}
+
+// TestReconcileReturnsNoResultWithAnError: controller-runtime ignores a Result returned
+// together with an error (and warns), so the error's back-off alone must decide the retry.
+// Here the reconcile would requeue at the refresh time, and then the status patch fails;
+// and a status conflict (normally a short requeue) meets a failed Secret write.
+func TestReconcileReturnsNoResultWithAnError(t *testing.T) {
+	now := t0
+	conn := &igv1.InstagramConnection{
+		ObjectMeta: metav1.ObjectMeta{Name: "acme", Namespace: "ns", UID: "uid-acme", Generation: 1},
+		Spec:       igv1.InstagramConnectionSpec{SecretName: "acme-token"},
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "acme-token", Namespace: "ns",
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: igv1.GroupVersion.String(), Kind: "InstagramConnection",
+			Name: "acme", UID: "uid-acme", Controller: func() *bool { b := true; return &b }()}}}}
+	tokensecret.Apply(secret, "acme", nil, tokensecret.Record{AccessToken: "IGAAtoken", IssuedAt: now.Add(-50 * day),
+		ExpiresAt: now.Add(10 * day), UserID: "17841400000000001", Username: "acme"})
+	for _, tc := range []struct {
+		name             string
+		statusErr        error
+		secretWriteFails bool
+	}{
+		{"status patch fails after a requeue was computed", apierrors.NewServiceUnavailable("away"), false},
+		{"status conflict after a failed Secret write", apierrors.NewConflict(schema.GroupResource{Resource: "x"}, "acme",
+			errors.New("changed")), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			issued := now.Add(-10 * day)
+			if tc.secretWriteFails {
+				issued = now.Add(-50 * day) // due: the refresh is stored, and that write fails
+			}
+			s := secret.DeepCopy()
+			tokensecret.Apply(s, "acme", nil, tokensecret.Record{AccessToken: "IGAAtoken", IssuedAt: issued,
+				ExpiresAt: issued.Add(60 * day), UserID: "17841400000000001", Username: "acme"})
+			c := fake.NewClientBuilder().WithScheme(unitScheme()).WithObjects(conn.DeepCopy(), s).
+				WithStatusSubresource(&igv1.InstagramConnection{}).
+				WithInterceptorFuncs(interceptor.Funcs{
+					SubResourcePatch: func(context.Context, client.Client, string, client.Object, client.Patch,
+						...client.SubResourcePatchOption) error {
+						return tc.statusErr
+					},
+					Apply: func(context.Context, client.WithWatch, runtime.ApplyConfiguration, ...client.ApplyOption) error {
+						return apierrors.NewServiceUnavailable("away")
+					},
+				}).Build()
+			r := complete(t, &InstagramConnectionReconciler{
+				Client: c, APIReader: c, Recorder: events.NewFakeRecorder(10), Clock: clocktesting.NewFakeClock(now),
+				Instagram: &refreshingInstagram{}, Credentials: &appcreds.Resolver{Reader: c}, Policy: DefaultPolicy(),
+			})
+			res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: "acme"}})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if res != (ctrl.Result{}) {
+				t.Errorf("Result %+v returned with error %v", res, err)
+			}
+		})
 	}
 }
