@@ -154,6 +154,10 @@ func (w *Writer) writeOnce(ctx context.Context, conn *igv1.InstagramConnection, 
 	}
 	ac := applyConfiguration(conn, c).WithResourceVersion(current.ResourceVersion)
 	if err := w.Client.Apply(ctx, ac, client.FieldOwner(w.fieldOwner()), client.ForceOwnership); err != nil {
+		if apierrors.IsNotFound(err) {
+			// Deleted since it was read: read again and decide anew.
+			return nil, apierrors.NewConflict(secrets, conn.Spec.SecretName, err)
+		}
 		return nil, err
 	}
 	written, err := toSecret(ac)
