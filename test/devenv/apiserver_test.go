@@ -1,6 +1,7 @@
-// Package devenv_test holds the slow tests of internal/devenv, the harness the e2e and
-// hardening suites start their clusters with. They restart kube-apiserver, which takes tens
-// of seconds, so they run with those suites (make test) rather than in the fast layer
+// Package devenv_test holds the tests of internal/devenv that start control planes: the
+// harness the e2e and hardening suites and make run start their clusters with. Each starts
+// its own etcd and kube-apiserver and one restarts kube-apiserver, which takes tens of
+// seconds, so they run with those suites (make test) rather than in the fast layer
 // (go test ./api/... ./internal/...).
 package devenv_test
 
