@@ -77,7 +77,6 @@ const (
 	// AnnotationRefreshRequestedAt, set on a connection to any new value, asks for a refresh
 	// now (still never before the token's minimum refresh age).
 	AnnotationRefreshRequestedAt = "instagram.igconnect.dev/refresh-requested-at"
-
 )
 
 // Defaults the operator applies to optional fields. They are not schema defaults, so that a

@@ -17,6 +17,7 @@ import (
 	"github.com/igconnect/igconnect/internal/appcreds"
 	"github.com/igconnect/igconnect/internal/instagram"
 	"github.com/igconnect/igconnect/internal/oauthstate"
+	"github.com/igconnect/igconnect/internal/tokensecret"
 )
 
 // Paths of the callback server's endpoints.
@@ -65,8 +66,8 @@ var _ Instagram = (*instagram.Client)(nil)
 // Config configures the callback server's handler. The zero values of the optional fields
 // get the defaults documented on each.
 type Config struct {
-	// Client writes connections and Secrets. It is the manager's client; its scheme must know
-	// InstagramConnection (for owner references).
+	// Client writes connections, and token Secrets through tokensecret.Writer. It is the
+	// manager's client; its scheme must know InstagramConnection.
 	Client client.Client
 	// APIReader reads from the API server directly. Every read a login acts on goes through
 	// it: the manager's cache holds only igconnect-labelled Secrets, and a login must not act
@@ -97,6 +98,10 @@ type Config struct {
 	Replay *oauthstate.ReplayGuard
 	// Clock stamps tokens with their issue and expiry times; nil means the real clock.
 	Clock clock.PassiveClock
+	// TokenLifetime is how long a token Instagram sends without expires_in is assumed to
+	// live (its expiry is then marked estimated); default tokensecret.DefaultTokenLifetime.
+	// Give it the reconciler's Policy.TokenLifetime, so that both assume the same.
+	TokenLifetime time.Duration
 	// PublicURL is the server's external base URL, e.g. https://ig.example.com. It decides
 	// the cookie's Secure flag and the deletion status URL given to Meta. Required.
 	PublicURL string
@@ -148,6 +153,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.RealClock{}
+	}
+	if cfg.TokenLifetime == 0 {
+		cfg.TokenLifetime = tokensecret.DefaultTokenLifetime
+	}
+	if cfg.TokenLifetime < 0 {
+		errs = append(errs, errors.New("callback: Config.TokenLifetime must not be negative"))
 	}
 
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")

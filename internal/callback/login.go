@@ -3,17 +3,12 @@ package callback
 import (
 	"context"
 	"net/http"
-	"time"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/instagram"
 	"github.com/igconnect/igconnect/internal/metrics"
 	"github.com/igconnect/igconnect/internal/tokensecret"
 )
-
-// assumedTokenLifetime is a long-lived token's documented lifetime, assumed (and marked as
-// estimated in the Secret) when Instagram sends no expires_in.
-const assumedTokenLifetime = 60 * 24 * time.Hour
 
 // loginResult is what a completed login stored.
 type loginResult struct {
@@ -80,7 +75,10 @@ func (s *server) completeLogin(r *http.Request, rawCode, state, flow string) (*l
 			"Make sure the account is an Instagram professional (business or creator) account, then start again.")
 	}
 
-	rec := newRecord(s.cfg.Clock.Now(), short, long, profile)
+	if len(long.Permissions) == 0 {
+		long.Permissions = short.Permissions // the exchange may not repeat them
+	}
+	rec := tokensecret.NewRecord(s.cfg.Clock.Now(), long, profile, s.cfg.TokenLifetime)
 	conn, f := s.persist(ctx, target, rec)
 	if f != nil {
 		return nil, f
@@ -89,29 +87,6 @@ func (s *server) completeLogin(r *http.Request, rawCode, state, flow string) (*l
 	s.cfg.Log.Info("Login completed", "connection", conn.Namespace+"/"+conn.Name, "userID", profile.UserID,
 		"flow", flow, "ticket", claims.Ticket != "")
 	return &loginResult{conn: conn, profile: profile, record: rec}, nil
-}
-
-// newRecord is the Secret content for a token issued now.
-func newRecord(now time.Time, short instagram.ShortLivedToken, long instagram.LongLivedToken, p instagram.Profile) tokensecret.Record {
-	rec := tokensecret.Record{
-		AccessToken:     long.AccessToken,
-		IssuedAt:        now.UTC().Truncate(time.Second),
-		UserID:          p.UserID,
-		Username:        p.Username,
-		AccountType:     p.AccountType,
-		AppScopedUserID: p.ID,
-		GrantedScopes:   short.Permissions,
-	}
-	if len(long.Permissions) > 0 {
-		rec.GrantedScopes = long.Permissions
-	}
-	if long.ExpiresIn > 0 {
-		rec.ExpiresAt = rec.IssuedAt.Add(long.ExpiresIn)
-	} else {
-		rec.ExpiresAt = rec.IssuedAt.Add(assumedTokenLifetime)
-		rec.ExpiryEstimated = true
-	}
-	return rec
 }
 
 // validUserID reports whether id can be a connection's spec.instagramUserID and name part:

@@ -10,6 +10,7 @@ import (
 	"github.com/igconnect/igconnect/internal/httpstatus"
 	"github.com/igconnect/igconnect/internal/metrics"
 	"github.com/igconnect/igconnect/internal/oauthstate"
+	"github.com/igconnect/igconnect/internal/tokensecret"
 )
 
 // Timeouts and limits of the server NewServer returns.
@@ -60,7 +61,9 @@ func NewServer(addr string, h http.Handler) *http.Server {
 
 // server is the handler NewHandler returns.
 type server struct {
-	cfg           Config
+	cfg Config
+	// secrets writes the token Secrets, as the reconciler does.
+	secrets       *tokensecret.Writer
 	routes        map[string]route
 	secureCookie  bool
 	deletionCodes confirmations
@@ -93,6 +96,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	s := &server{
 		cfg:           cfg,
+		secrets:       &tokensecret.Writer{Client: cfg.Client, Reader: cfg.APIReader},
 		secureCookie:  strings.HasPrefix(cfg.PublicURL, "https://"),
 		deletionCodes: confirmations{key: deletionKey(cfg.Signer)},
 	}

@@ -35,18 +35,18 @@ var (
 var secrets = schema.GroupResource{Resource: "secrets"}
 
 // Writer is the one writer of token Secrets: the reconciler's refreshes and imports, the
-// callback's logins and Meta's deauthorize all write through it. Each write is a
-// server-side apply of the whole format (contentOf) with FieldOwner, forced, so that the
-// Secret's keys are igconnect's whoever last edited them, and a field igconnect stops
-// applying is removed. A write
+// callback's logins and Meta's deauthorize all write through it. A write to an existing
+// Secret is a server-side apply of the whole format (contentOf) as FieldOwner, forced, so
+// that the Secret's keys are igconnect's whoever last edited them, and a field igconnect
+// stops applying is removed. A write
 //
 //   - sends nothing when the Secret already holds what it would write;
 //   - never touches a Secret that is not the connection's (ErrForeign), and adopts one a
 //     person created to import a token (controller reference and labels);
-//   - lands only on the Secret it was decided on: it carries that Secret's resourceVersion,
-//     or, when there was none, a UID no Secret has, so an apply meeting a Secret created
-//     meanwhile fails instead of merging into it. After such a conflict the Secret is read
-//     again and the write decided anew, which is where a newer login wins.
+//   - lands only on the Secret it was decided on: an apply carries that Secret's
+//     resourceVersion, and where there was no Secret it is a create, which fails if one was
+//     created meanwhile where an apply would merge into it. After such a conflict the
+//     Secret is read again and the write decided anew, which is where a newer login wins.
 type Writer struct {
 	// Client sends the writes.
 	Client client.Client
@@ -154,6 +154,10 @@ func (w *Writer) writeOnce(ctx context.Context, conn *igv1.InstagramConnection, 
 	}
 	ac := applyConfiguration(conn, c).WithResourceVersion(current.ResourceVersion)
 	if err := w.Client.Apply(ctx, ac, client.FieldOwner(w.fieldOwner()), client.ForceOwnership); err != nil {
+		if apierrors.IsNotFound(err) {
+			// Deleted since it was read: read again and decide anew.
+			return nil, apierrors.NewConflict(secrets, conn.Spec.SecretName, err)
+		}
 		return nil, err
 	}
 	written, err := toSecret(ac)
