@@ -236,6 +236,8 @@ func (r *InstagramConnectionReconciler) store(ctx context.Context, s *scope, rec
 		return err
 	}
 	s.secret, s.rec, s.stored, s.written, s.imported = written, rec, true, true, false
+	// The Secret holds this token now: a later write of this reconcile starts from it.
+	s.basedOn = rec.AccessToken
 	return nil
 }
 

@@ -15,8 +15,8 @@ import (
 )
 
 // scope is what one reconcile of one connection reads and learns. Each step takes it
-// instead of a chain of parameters; nothing in it outlives the reconcile. The fields above
-// the line are read once at the start; the rest are filled in by the steps, in order.
+// instead of a chain of parameters; nothing in it outlives the reconcile. The fields before
+// the blank line are read once at the start; the rest are filled in by the steps, in order.
 type scope struct {
 	// conn is the connection; its status is computed at the end (updateStatus).
 	conn *igv1.InstagramConnection
@@ -29,12 +29,12 @@ type scope struct {
 	// noToken is true when the Secret holds no token of the connection's (none, taken, or
 	// empty): status then reports no token times.
 	noToken bool
-	// basedOn is the token the Secret held when read: a write whose Secret got another
-	// token meanwhile is dropped, so a newer login always wins.
-	basedOn string
 
 	// secret is the token Secret as last read or written; nil while there is none.
 	secret *corev1.Secret
+	// basedOn is the token the Secret held when read, or as this reconcile last wrote it: a
+	// write whose Secret got another token meanwhile is dropped, so a newer login always wins.
+	basedOn string
 	// rec is what the Secret holds, or is to hold once the current step stores it.
 	rec tokensecret.Record
 	// imported is true while rec is a token a person put in the Secret, not yet adopted;
