@@ -83,10 +83,11 @@ type route struct {
 }
 
 // The callback server reads connections and Secrets (app Secrets included) in every
-// namespace, creates connections, writes token Secrets, and deletes both on Meta's
-// data-deletion request. It never writes status.
+// namespace, creates connections, writes token Secrets (tokensecret.Writer: a create, then
+// server-side applies and merge patches), and deletes both on Meta's data-deletion request.
+// It never writes status.
 // +kubebuilder:rbac:groups=instagram.igconnect.dev,resources=instagramconnections,verbs=get;list;create;delete
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;update;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;patch;delete
 
 // NewHandler validates cfg, fills its defaults and returns the callback server's handler.
 func NewHandler(cfg Config) (http.Handler, error) {

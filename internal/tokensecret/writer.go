@@ -43,7 +43,7 @@ var secrets = schema.GroupResource{Resource: "secrets"}
 //   - sends nothing when the Secret already holds what it would write;
 //   - never touches a Secret that is not the connection's (ErrForeign), and adopts one a
 //     person created to import a token (controller reference and labels);
-//   - lands only on the Secret it was decided on: an apply carries that Secret's
+//   - lands only on the Secret it was decided on: an apply carries that Secret's UID and
 //     resourceVersion, and where there was no Secret it is a create, which fails if one was
 //     created meanwhile where an apply would merge into it. After such a conflict the
 //     Secret is read again and the write decided anew, which is where a newer login wins.
@@ -152,7 +152,13 @@ func (w *Writer) writeOnce(ctx context.Context, conn *igv1.InstagramConnection, 
 	if holds(current, conn, c, w.fieldOwner()) {
 		return current, nil
 	}
+	// The resourceVersion makes the apply conflict if the Secret changed since current was
+	// read; the UID makes it conflict if the Secret was deleted meanwhile, where an apply
+	// would otherwise create it again, resourceVersion or not.
 	ac := applyConfiguration(conn, c).WithResourceVersion(current.ResourceVersion)
+	if current.UID != "" {
+		ac.WithUID(current.UID)
+	}
 	if err := w.Client.Apply(ctx, ac, client.FieldOwner(w.fieldOwner()), client.ForceOwnership); err != nil {
 		if apierrors.IsNotFound(err) {
 			// Deleted since it was read: read again and decide anew.

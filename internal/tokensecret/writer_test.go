@@ -232,4 +232,17 @@ var _ = Describe("Writer", func() {
 		Expect(err).To(MatchError(tokensecret.ErrForeign))
 		Expect(secretOf(ctx, conn).ResourceVersion).To(Equal(theirs.ResourceVersion))
 	})
+
+	It("reads again when the Secret was deleted since it was read", func(ctx SpecContext) {
+		conn := newConn()
+		gone, err := writer.Write(ctx, conn, nil, "", record("IGAAold"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(k8s.Delete(ctx, gone)).To(Succeed())
+
+		_, err = writer.Write(ctx, conn, gone, "IGAAold", record("IGAArefreshed"))
+		Expect(err).To(MatchError(tokensecret.ErrSuperseded), "a refresh of a deleted token is not stored")
+		_, err = writer.Write(ctx, conn, gone, "", record("IGAAnew"))
+		Expect(err).NotTo(HaveOccurred(), "a write that does not depend on the old token creates the Secret again")
+		Expect(secretOf(ctx, conn).Data).To(HaveKeyWithValue("access_token", []byte("IGAAnew")))
+	})
 })
