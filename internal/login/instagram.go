@@ -132,6 +132,10 @@ var rateLimitCodes = map[int]bool{4: true, 17: true, 32: true, 341: true, 613: t
 func (*Instagram) Classify(err error) Failure {
 	class := instagram.ClassOf(err)
 	f := Failure{Class: string(class), RetryAfter: instagram.RetryAfterOf(err)}
+	var igErr *instagram.Error
+	if errors.As(err, &igErr) {
+		f.Message = igErr.Message
+	}
 	switch class {
 	case instagram.ClassReauthorize:
 		f.Rejected = igv1.ReasonReauthorizationRequired
@@ -143,8 +147,7 @@ func (*Instagram) Classify(err error) Failure {
 	f.Transient = class == instagram.ClassRetryLater
 	f.TooEarly = instagram.IsRefreshTooEarly(err)
 	f.Degraded = igv1.ReasonInstagramUnavailable
-	var igErr *instagram.Error
-	if errors.As(err, &igErr) {
+	if igErr != nil {
 		switch {
 		case rateLimitCodes[igErr.Code] || igErr.HTTPStatus == http.StatusTooManyRequests:
 			f.Degraded = igv1.ReasonRateLimited

@@ -130,4 +130,7 @@ type Failure struct {
 	RetryAfter time.Duration
 	// Class is the provider's error class, a metric label.
 	Class string
+	// Message is the provider's own words for the failure, if it sent any; never a token,
+	// code or secret.
+	Message string
 }
