@@ -45,6 +45,7 @@ import (
 	"github.com/igconnect/igconnect/internal/callback"
 	"github.com/igconnect/igconnect/internal/controller"
 	"github.com/igconnect/igconnect/internal/instagram"
+	"github.com/igconnect/igconnect/internal/login"
 	"github.com/igconnect/igconnect/internal/metrics"
 	"github.com/igconnect/igconnect/internal/oauthstate"
 )
@@ -146,12 +147,15 @@ func run(ctx context.Context, o options) error {
 	}
 	policy := controller.DefaultPolicy()
 	policy.MinRefreshAge = o.minRefreshAge
+	// One Instagram Login for the reconciler and the callback server, so both assume the
+	// same token rules.
+	instagramLogin := login.NewInstagram(ig, policy)
 	if err := (&controller.InstagramConnectionReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
 		Recorder:                recorder,
 		Clock:                   clk,
-		Instagram:               ig,
+		Login:                   instagramLogin,
 		Credentials:             creds,
 		Tickets:                 signer,
 		PublicURL:               o.publicURL,
@@ -172,7 +176,7 @@ func run(ctx context.Context, o options) error {
 			APIReader:           mgr.GetAPIReader(),
 			Cache:               mgr.GetCache(),
 			WaitForCacheSync:    mgr.GetCache().WaitForCacheSync,
-			Instagram:           ig,
+			Login:               instagramLogin,
 			Credentials:         creds,
 			Signer:              signer,
 			Replay:              oauthstate.NewReplayGuard(clk, 100_000),

@@ -16,6 +16,7 @@ import (
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/appcreds"
 	"github.com/igconnect/igconnect/internal/instagram"
+	"github.com/igconnect/igconnect/internal/login"
 	"github.com/igconnect/igconnect/internal/oauthstate"
 	"github.com/igconnect/igconnect/internal/tokensecret"
 )
@@ -87,8 +88,11 @@ type Config struct {
 	// caches (at most CacheWaitTimeout) instead of failing on a cache that is not started,
 	// and /readyz answers 503 until they have synced. Nil means reads need no waiting.
 	WaitForCacheSync func(ctx context.Context) bool
-	// Instagram is the Instagram Platform client.
+	// Instagram is the Instagram Platform client of the default Login; unused when Login is set.
 	Instagram Instagram
+	// Login is the login the server completes: its consent dialog, code exchange and
+	// errors. Nil means Instagram Login over Instagram, assuming TokenLifetime.
+	Login login.Login
 	// Credentials resolves a connection's Instagram app; its Default is the operator's own
 	// app, used for logins without a ticket and for verifying Meta's signed requests.
 	Credentials *appcreds.Resolver
@@ -137,8 +141,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.APIReader == nil {
 		missing("APIReader")
 	}
-	if cfg.Instagram == nil {
-		missing("Instagram")
+	if cfg.Instagram == nil && cfg.Login == nil {
+		missing("Instagram (or Login)")
 	}
 	if cfg.Credentials == nil {
 		missing("Credentials")
@@ -159,6 +163,11 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.TokenLifetime < 0 {
 		errs = append(errs, errors.New("callback: Config.TokenLifetime must not be negative"))
+	}
+	if cfg.Login == nil && cfg.Instagram != nil {
+		policy := login.DefaultPolicy()
+		policy.TokenLifetime = cfg.TokenLifetime
+		cfg.Login = login.NewInstagram(loginCalls{cfg.Instagram}, policy)
 	}
 
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
@@ -215,4 +224,13 @@ func checkURL(field, raw string, query bool) error {
 		return fmt.Errorf("callback: Config.%s must not carry credentials", field)
 	}
 	return nil
+}
+
+// loginCalls is the server's Instagram client as Instagram Login's: the server completes
+// logins and never refreshes a token.
+type loginCalls struct{ Instagram }
+
+// RefreshToken is never called by the callback server.
+func (loginCalls) RefreshToken(context.Context, string) (instagram.LongLivedToken, error) {
+	return instagram.LongLivedToken{}, errors.New("callback: the callback server does not refresh tokens")
 }
