@@ -112,10 +112,13 @@ var _ = Describe("Logins against a real API server", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		creds := &appcreds.Resolver{Reader: mgr.GetAPIReader(),
 			Default: instagram.App{ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret}}
+		// The event recorder the manager binary runs.
+		recorder, err := controller.NewEventRecorder(ctx, cfg, scheme, "igconnect")
+		Expect(err).NotTo(HaveOccurred())
 		r := &controller.InstagramConnectionReconciler{
 			Client:      mgr.GetClient(),
 			APIReader:   mgr.GetAPIReader(),
-			Recorder:    mgr.GetEventRecorder("igconnect"),
+			Recorder:    recorder,
 			Clock:       clk,
 			Instagram:   igClient,
 			Credentials: creds,
