@@ -51,6 +51,10 @@ const (
 	// through the deauthorize callback, rejected the token. While it is set the operator
 	// makes no Instagram call for the token; writing a new token clears it.
 	AnnotationTokenRejected = "instagram.igconnect.dev/token-rejected"
+	// AnnotationTokenRejectedMessage holds, beside AnnotationTokenRejected, the Ready message
+	// of the rejection: the provider's own words ("...: the user changed their password"),
+	// which later reconciles keep in Ready. Never a token or secret.
+	AnnotationTokenRejectedMessage = "instagram.igconnect.dev/token-rejected-message"
 	// AnnotationAccountType holds the account type /me reported.
 	AnnotationAccountType = "instagram.igconnect.dev/account-type"
 	// AnnotationAppScopedUserID holds the app-scoped user id /me reported.

@@ -80,9 +80,11 @@ func (r *InstagramConnectionReconciler) act(ctx context.Context, s *scope, st st
 	case actStore:
 		return false, r.store(ctx, s, s.rec)
 	case actReject:
+		// The provider's words go on the Secret with the rejection, so later reconciles keep
+		// them in Ready without reading status back.
 		rec := s.rec
-		rec.Rejected = st.reason
-		s.rejectedMessage, s.failure = st.message, nil
+		rec.Rejected, rec.RejectedMessage = st.reason, st.message
+		s.failure = nil
 		return false, r.store(ctx, s, rec)
 	case actEstimate:
 		return false, r.estimate(ctx, s)
@@ -130,9 +132,6 @@ func (r *InstagramConnectionReconciler) observe(ctx context.Context, s *scope) e
 		rec = restoreHandEdits(conn, rec)
 		if pin := conn.Spec.InstagramUserID; pin != "" && rec.UserID != "" && pin != rec.UserID {
 			rec.Rejected = igv1.ReasonAccountMismatch
-		}
-		if rec.Rejected != "" {
-			s.rejectedMessage = rejectedTokenMessage(conn, rec.Rejected)
 		}
 	}
 	s.rec = rec

@@ -115,7 +115,8 @@ type tokenState struct {
 	// RenewalKept is true when an earlier attempt renewed Rec's token but could not store
 	// the result (pendingRefreshes): the token is renewed, not expired.
 	RenewalKept bool
-	// RejectedMessage is the Ready message to keep for a rejected Rec (Instagram's words).
+	// RejectedMessage is the Ready message recorded with Rec's rejection (the provider's
+	// words), if any.
 	RejectedMessage string
 	// Now is the reconcile's clock reading.
 	Now time.Time

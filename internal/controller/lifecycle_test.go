@@ -337,6 +337,8 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 			return meta.FindStatusCondition(f.get().Status.Conditions, igv1.ConditionReady).Message
 		}
 		Expect(readyMessage()).To(ContainSubstring(sandbox.MsgLoggedOut))
+		Expect(f.secret().Annotations).To(HaveKeyWithValue(igv1.AnnotationTokenRejectedMessage,
+			ContainSubstring(sandbox.MsgLoggedOut)), "the words are kept on the Secret, beside the rejection")
 		c = f.get()
 		patch := client.MergeFrom(c.DeepCopy())
 		c.Spec.Scopes = []igv1.Scope{igv1.ScopeBasic} // the default, spelled out: a new generation

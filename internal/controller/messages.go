@@ -1,13 +1,6 @@
 package controller
 
-import (
-	"strings"
-
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
-)
+import igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 
 // rejectionMessage explains a rejection reason to a person.
 func rejectionMessage(reason string) string {
@@ -20,16 +13,4 @@ func rejectionMessage(reason string) string {
 	default:
 		return "Instagram rejected the token; a person must log in again through status.authorizationURL"
 	}
-}
-
-// rejectedTokenMessage is the Ready message of a connection whose token the Secret records
-// as rejected with reason. The reconcile that saw the rejection wrote Instagram's own words
-// into it ("…: the user changed their password…"); later reconciles know only the reason,
-// so they keep that message rather than fall back to the generic one.
-func rejectedTokenMessage(conn *igv1.InstagramConnection, reason string) string {
-	ready := meta.FindStatusCondition(conn.Status.Conditions, igv1.ConditionReady)
-	if ready == nil || ready.Status != metav1.ConditionFalse || ready.Reason != reason || ready.Message == "" {
-		return rejectionMessage(reason)
-	}
-	return strings.TrimSuffix(ready.Message, noLoginLinkNote)
 }

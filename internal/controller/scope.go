@@ -45,8 +45,6 @@ type scope struct {
 	stored, written bool
 	// failure is the failed call the next step handles.
 	failure *callFailure
-	// rejectedMessage is the Ready message of a rejected token.
-	rejectedMessage string
 	// renewed is true once this reconcile stored a renewed token (or an estimated expiry):
 	// its next renewal follows from the token alone, not from a request or a back-off that
 	// the renewal answered.
@@ -104,7 +102,7 @@ func (s *scope) state(l login.Login, kept bool) tokenState {
 		InSync:          s.inSync(),
 		Failure:         s.failure,
 		RenewalKept:     kept,
-		RejectedMessage: s.rejectedMessage,
+		RejectedMessage: s.rec.RejectedMessage,
 		Now:             s.now,
 		SecretName:      conn.Spec.SecretName, Pin: conn.Spec.InstagramUserID,
 		HadAccount:   s.before.Status.UserID != "",

@@ -23,7 +23,7 @@ var recordDataKeys = []string{
 // recordAnnotations are the annotations a Record fills, with the same rule.
 var recordAnnotations = []string{
 	igv1.AnnotationTokenFingerprint, igv1.AnnotationTokenIssuedAt, igv1.AnnotationGrantedScopes,
-	igv1.AnnotationExpiryEstimated, igv1.AnnotationTokenRejected, igv1.AnnotationAccountType,
+	igv1.AnnotationExpiryEstimated, igv1.AnnotationTokenRejected, igv1.AnnotationTokenRejectedMessage, igv1.AnnotationAccountType,
 	igv1.AnnotationAppScopedUserID,
 }
 
@@ -68,13 +68,14 @@ func contentOf(connName string, template *igv1.SecretTemplate, rec Record) conte
 		setOrDelete(c.data, k, v)
 	}
 	for k, v := range map[string]string{
-		igv1.AnnotationTokenFingerprint: fingerprint,
-		igv1.AnnotationTokenIssuedAt:    formatTime(rec.IssuedAt),
-		igv1.AnnotationGrantedScopes:    strings.Join(rec.GrantedScopes, ","),
-		igv1.AnnotationExpiryEstimated:  estimated,
-		igv1.AnnotationTokenRejected:    rec.Rejected,
-		igv1.AnnotationAccountType:      rec.AccountType,
-		igv1.AnnotationAppScopedUserID:  rec.AppScopedUserID,
+		igv1.AnnotationTokenFingerprint:     fingerprint,
+		igv1.AnnotationTokenIssuedAt:        formatTime(rec.IssuedAt),
+		igv1.AnnotationGrantedScopes:        strings.Join(rec.GrantedScopes, ","),
+		igv1.AnnotationExpiryEstimated:      estimated,
+		igv1.AnnotationTokenRejected:        rec.Rejected,
+		igv1.AnnotationTokenRejectedMessage: rejectedMessage(rec),
+		igv1.AnnotationAccountType:          rec.AccountType,
+		igv1.AnnotationAppScopedUserID:      rec.AppScopedUserID,
 	} {
 		setOrDelete(c.annotations, k, v)
 	}
@@ -250,4 +251,12 @@ func equalSecrets(a, b *corev1.Secret) bool {
 		}
 	}
 	return maps.Equal(a.GetLabels(), b.GetLabels()) && maps.Equal(a.GetAnnotations(), b.GetAnnotations())
+}
+
+// rejectedMessage is the rejection message to keep: only beside a rejection.
+func rejectedMessage(rec Record) string {
+	if rec.Rejected == "" {
+		return ""
+	}
+	return rec.RejectedMessage
 }

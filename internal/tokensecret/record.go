@@ -55,6 +55,9 @@ type Record struct {
 	GrantedScopes []string
 	// Rejected is the Ready reason with which the token was rejected, or empty.
 	Rejected string
+	// RejectedMessage is the Ready message of the rejection, the provider's words; kept
+	// only while Rejected is set.
+	RejectedMessage string
 	// Fingerprint is the fingerprint recorded for the token the operator last wrote.
 	Fingerprint string
 }
@@ -118,6 +121,7 @@ func Read(s *corev1.Secret) Record {
 		AccountType:     ann[igv1.AnnotationAccountType],
 		AppScopedUserID: ann[igv1.AnnotationAppScopedUserID],
 		Rejected:        ann[igv1.AnnotationTokenRejected],
+		RejectedMessage: ann[igv1.AnnotationTokenRejectedMessage],
 		Fingerprint:     ann[igv1.AnnotationTokenFingerprint],
 		ExpiryEstimated: ann[igv1.AnnotationExpiryEstimated] == "true",
 		ExpiresAt:       parseTime(string(s.Data[igv1.SecretKeyExpiresAt])),

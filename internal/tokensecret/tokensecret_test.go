@@ -186,3 +186,18 @@ func TestWithTokenKeepsTheScopesARefreshDoesNotRepeat(t *testing.T) {
 		t.Errorf("WithToken = %+v", got)
 	}
 }
+
+func TestRejectedMessageIsKeptOnlyBesideARejection(t *testing.T) {
+	rec := fullRecord()
+	rec.Rejected, rec.RejectedMessage = igv1.ReasonReauthorizationRequired, "Instagram rejected the token: (#190) logged out"
+	s := &corev1.Secret{}
+	Apply(s, "acme", nil, rec)
+	if got := Read(s); got.Rejected != rec.Rejected || got.RejectedMessage != rec.RejectedMessage {
+		t.Fatalf("read back %q / %q", got.Rejected, got.RejectedMessage)
+	}
+	rec.Rejected = "" // a new token clears the rejection, and its words go with it
+	Apply(s, "acme", nil, rec)
+	if _, ok := s.Annotations[igv1.AnnotationTokenRejectedMessage]; ok {
+		t.Error("a rejection message without a rejection")
+	}
+}
