@@ -48,11 +48,6 @@ var actionNames = map[action]string{
 
 func (a action) String() string { return actionNames[a] }
 
-// ends reports whether the action ends the reconcile.
-func (a action) ends() bool {
-	return a == actConflict || a == actAwaitLogin || a == actRetry || a == actWait
-}
-
 // step is decide's answer: an action and what it needs.
 type step struct {
 	action action
