@@ -201,3 +201,46 @@ func TestRejectedMessageIsKeptOnlyBesideARejection(t *testing.T) {
 		t.Error("a rejection message without a rejection")
 	}
 }
+
+// holds decides whether the Writer sends anything; the envtest suite shows the requests,
+// this table the reasons.
+func TestHoldsSeesEveryDifferenceAReaderWould(t *testing.T) {
+	conn := &igv1.InstagramConnection{ObjectMeta: metav1.ObjectMeta{Name: "acme", UID: "uid-1"},
+		Spec: igv1.InstagramConnectionSpec{SecretName: "acme-token"}}
+	rec := fullRecord()
+	c := contentOf(conn.Name, nil, rec)
+	written := func() *corev1.Secret {
+		s := &corev1.Secret{}
+		Apply(s, conn.Name, nil, rec)
+		s.OwnerReferences = []metav1.OwnerReference{controllerReference(conn)}
+		return s
+	}
+	// ownedLabel is a managedFields entry of igconnect's that set the label "team".
+	ownedLabel := []metav1.ManagedFieldsEntry{{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationApply,
+		FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{"f:team":{}}}}`)}}}
+	cases := map[string]struct {
+		mutate func(*corev1.Secret)
+		holds  bool
+	}{
+		"as written":                {func(*corev1.Secret) {}, true},
+		"a person's key and label":  {func(s *corev1.Secret) { s.Data["note"] = []byte("x"); s.Labels["owner"] = "jo" }, true},
+		"edited username":           {func(s *corev1.Secret) { s.Data["username"] = []byte("other") }, false},
+		"missing annotation":        {func(s *corev1.Secret) { delete(s.Annotations, igv1.AnnotationTokenIssuedAt) }, false},
+		"a record key left over":    {func(s *corev1.Secret) { s.Annotations[igv1.AnnotationTokenRejected] = "X" }, false},
+		"no controller":             {func(s *corev1.Secret) { s.OwnerReferences = nil }, false},
+		"another type":              {func(s *corev1.Secret) { s.Type = corev1.SecretTypeBasicAuth }, false},
+		"label igconnect set, gone": {func(s *corev1.Secret) { s.Labels["team"] = "x"; s.ManagedFields = ownedLabel }, false},
+		"label someone else set": {func(s *corev1.Secret) {
+			s.Labels["team"] = "x"
+			s.ManagedFields = []metav1.ManagedFieldsEntry{ownedLabel[0]}
+			s.ManagedFields[0].Manager = "kubectl"
+		}, true},
+	}
+	for name, tc := range cases {
+		s := written()
+		tc.mutate(s)
+		if got := holds(s, conn, c, FieldOwner); got != tc.holds {
+			t.Errorf("%s: holds = %v, want %v", name, got, tc.holds)
+		}
+	}
+}
