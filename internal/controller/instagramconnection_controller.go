@@ -247,4 +247,5 @@ func (r *InstagramConnectionReconciler) complete() error {
 	return nil
 }
 
+// logFrom returns the reconcile's logger, which controller-runtime puts in ctx.
 func logFrom(ctx context.Context) logr.Logger { return ctrl.LoggerFrom(ctx) }

@@ -7,7 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/login"
@@ -63,7 +63,7 @@ type scope struct {
 	// refreshedEvent is the message of the Refreshed event of a stored renewal.
 	refreshedEvent string
 	// result is what Reconcile returns.
-	result ctrl.Result
+	result reconcile.Result
 }
 
 // loginOffer is what actAwaitLogin found out about the login it asks for.
