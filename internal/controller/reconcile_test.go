@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -23,6 +24,7 @@ import (
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/appcreds"
 	"github.com/igconnect/igconnect/internal/instagram"
+	"github.com/igconnect/igconnect/internal/login"
 	"github.com/igconnect/igconnect/internal/tokensecret"
 )
 
@@ -178,5 +180,81 @@ func TestReconcileReturnsNoResultWithAnError(t *testing.T) {
 				t.Errorf("Result %+v returned with error %v", res, err)
 			}
 		})
+	}
+}
+
+// validatingLogin is a login kind whose tokens never expire and are validated daily rather
+// than refreshed (the shape of Facebook Login, docs/architecture.md).
+type validatingLogin struct {
+	renewals int
+}
+
+func (*validatingLogin) Kind() login.Kind { return "ValidatingLogin" }
+func (*validatingLogin) AuthorizeURL(login.App, string, []string, string) string {
+	return "https://login.example.test/dialog"
+}
+func (*validatingLogin) Complete(context.Context, login.App, string, string, time.Time) ([]login.Grant, error) {
+	return nil, errors.New("unused")
+}
+func (*validatingLogin) Identify(context.Context, string) (login.Identity, error) {
+	return login.Identity{}, errors.New("unused")
+}
+func (*validatingLogin) Upgrade(context.Context, login.App, string, time.Time) (login.Token, bool, error) {
+	return login.Token{}, false, nil
+}
+
+// Schedule makes a validation due a day after the last one.
+func (*validatingLogin) Schedule(in login.RefreshInput) login.RefreshDecision {
+	at := in.IssuedAt.Add(day)
+	return login.RefreshDecision{Due: !in.Now.Before(at), At: at}
+}
+
+// Renew validates: the same token, checked now.
+func (l *validatingLogin) Renew(_ context.Context, token string, now time.Time) (login.Token, error) {
+	l.renewals++
+	return login.Token{AccessToken: token, IssuedAt: now.Truncate(time.Second)}, nil
+}
+func (*validatingLogin) Classify(error) login.Failure {
+	return login.Failure{Degraded: igv1.ReasonInstagramUnavailable}
+}
+
+// TestAnotherLoginKindRenewsThroughTheSeam: the state machine runs a login kind whose token
+// never expires and is validated on the login's own schedule, with no branch for it.
+func TestAnotherLoginKindRenewsThroughTheSeam(t *testing.T) {
+	now := t0
+	conn := &igv1.InstagramConnection{
+		ObjectMeta: metav1.ObjectMeta{Name: "acme", Namespace: "ns", UID: "uid-acme", Generation: 1},
+		Spec:       igv1.InstagramConnectionSpec{SecretName: "acme-token"},
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "acme-token", Namespace: "ns",
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: igv1.GroupVersion.String(), Kind: "InstagramConnection",
+			Name: "acme", UID: "uid-acme", Controller: func() *bool { b := true; return &b }()}}}}
+	tokensecret.Apply(secret, "acme", nil, tokensecret.Record{AccessToken: "EAApage", IssuedAt: now.Add(-25 * time.Hour),
+		UserID: "17841400000000001", Username: "acme"})
+	c := fake.NewClientBuilder().WithScheme(unitScheme()).WithObjects(conn, secret).
+		WithStatusSubresource(&igv1.InstagramConnection{}).Build()
+	l := &validatingLogin{}
+	r := complete(t, &InstagramConnectionReconciler{
+		Client: c, APIReader: c, Recorder: events.NewFakeRecorder(10), Clock: clocktesting.NewFakeClock(now),
+		Login: l, Credentials: &appcreds.Resolver{Reader: c}, Policy: DefaultPolicy(),
+	})
+	req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: "acme"}}
+	res, err := r.Reconcile(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := &igv1.InstagramConnection{}
+	if err := c.Get(context.Background(), req.NamespacedName, got); err != nil {
+		t.Fatal(err)
+	}
+	if l.renewals != 1 || res.RequeueAfter != day {
+		t.Errorf("%d validations, requeue after %v; want one, and the next a day later", l.renewals, res.RequeueAfter)
+	}
+	if !meta.IsStatusConditionTrue(got.Status.Conditions, igv1.ConditionReady) || got.Status.ExpiresAt != nil ||
+		got.Status.LastRefreshTime == nil || !got.Status.LastRefreshTime.Time.Equal(now) {
+		t.Errorf("status %+v", got.Status)
+	}
+	if _, err := r.Reconcile(context.Background(), req); err != nil || l.renewals != 1 {
+		t.Errorf("a second reconcile the same day: %v, %d validations", err, l.renewals)
 	}
 }
