@@ -63,7 +63,7 @@ func testScheme() *runtime.Scheme {
 
 // env is a callback server on a fake clock, backed by a fake API server and the sandbox.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	clock  *clocktesting.FakeClock
 	ig     *sandbox.Sandbox
 	igURL  string
@@ -422,7 +422,7 @@ func setCookie(t *testing.T, h http.Header) *http.Cookie {
 	return nil
 }
 
-func mustParseURL(t *testing.T, s string) *url.URL {
+func mustParseURL(t testing.TB, s string) *url.URL {
 	t.Helper()
 	u, err := url.Parse(s)
 	if err != nil {
@@ -431,7 +431,7 @@ func mustParseURL(t *testing.T, s string) *url.URL {
 	return u
 }
 
-func mustRequest(t *testing.T, method, u string, body io.Reader) *http.Request {
+func mustRequest(t testing.TB, method, u string, body io.Reader) *http.Request {
 	t.Helper()
 	r, err := http.NewRequest(method, u, body)
 	if err != nil {

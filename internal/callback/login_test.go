@@ -1,6 +1,7 @@
 package callback
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
+	"github.com/igconnect/igconnect/internal/instagram"
 	"github.com/igconnect/igconnect/internal/oauthstate"
 	"github.com/igconnect/igconnect/internal/sandbox"
 	"github.com/igconnect/igconnect/internal/tokensecret"
@@ -197,6 +199,34 @@ func TestLoginAgainUpdatesTheSameConnection(t *testing.T) {
 	}
 	if got := string(second.Data["expires_at"]); got != t0.Add(time.Hour+sandbox.DefaultLongLivedTTL).Format(time.RFC3339) {
 		t.Errorf("expires_at %s", got)
+	}
+}
+
+// noExpiresIn drops expires_in from the long-lived exchange, as Instagram may.
+type noExpiresIn struct{ Instagram }
+
+func (n noExpiresIn) ExchangeForLongLived(ctx context.Context, app instagram.App, short string) (instagram.LongLivedToken, error) {
+	ll, err := n.Instagram.ExchangeForLongLived(ctx, app, short)
+	ll.ExpiresIn = 0
+	return ll, err
+}
+
+// Without expires_in a login assumes Config.TokenLifetime, the reconciler's assumption, and
+// marks the expiry estimated so that the reconciler learns the real one with a refresh.
+func TestLoginWithoutExpiresInAssumesTheTokenLifetime(t *testing.T) {
+	e := newEnv(t, envOptions{
+		instagram: func(ig Instagram) Instagram { return noExpiresIn{ig} },
+		configure: func(c *Config) { c.TokenLifetime = 50 * 24 * time.Hour },
+	})
+	if r := e.newBrowser().login(""); r.status != http.StatusOK {
+		t.Fatalf("login: %d %s", r.status, pageText(r.body))
+	}
+	s := e.secret(connNS, "ig-"+defaultUserID+"-token")
+	if got, want := string(s.Data["expires_at"]), t0.Add(50*24*time.Hour).UTC().Format(time.RFC3339); got != want {
+		t.Errorf("expires_at = %s, want %s", got, want)
+	}
+	if s.Annotations[igv1.AnnotationExpiryEstimated] != "true" {
+		t.Errorf("the assumed expiry is not marked estimated: %v", s.Annotations)
 	}
 }
 

@@ -80,7 +80,7 @@ func (s *server) start(w http.ResponseWriter, r *http.Request) *failure {
 		// Lax, not Strict: the browser must send it on the top-level redirect from Instagram.
 		SameSite: http.SameSiteLaxMode,
 	})
-	w.Header().Set("Location", s.cfg.Instagram.AuthorizeURL(app.ClientID, s.cfg.RedirectURL, scopes, state))
+	w.Header().Set("Location", s.cfg.Login.AuthorizeURL(app, s.cfg.RedirectURL, scopes, state))
 	w.WriteHeader(http.StatusFound)
 	return nil
 }
