@@ -2,6 +2,16 @@
 
 # Image to build and deploy.
 IMG ?= igconnect/manager:latest
+# The build's version (the image's org.opencontainers.image.version label), its commit (the
+# revision label) and its time: the commit's, so that two builds of one commit are the same.
+VERSION ?= $(shell git describe --tags --always --dirty)
+REVISION ?= $(shell git rev-parse HEAD)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct)
+# Where `make image` writes the OCI layout, the OCI archive and the SBOMs; its platforms;
+# extra -ldflags for the image's manager (e.g. -X for version variables).
+IMAGE_DIR ?= $(LOCALBIN)/image
+IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
+IMAGE_LDFLAGS ?=
 # Where binaries and the locally built control plane go.
 LOCALBIN ?= $(shell pwd)/bin
 # The control plane (etcd, kube-apiserver) for envtest and `make run`. Point KUBEBUILDER_ASSETS
@@ -84,9 +94,16 @@ build: ## Build bin/manager and bin/instagram-sandbox.
 	go build -o $(LOCALBIN)/manager ./cmd
 	go build -o $(LOCALBIN)/instagram-sandbox ./cmd/instagram-sandbox
 
+.PHONY: image
+image: ## Build the manager image without a container engine: OCI layout, archive and SBOMs in bin/image.
+	go run ./hack/image --out "$(IMAGE_DIR)" --name "$(IMG)" --platforms "$(IMAGE_PLATFORMS)" \
+		--version "$(VERSION)" --revision "$(REVISION)" --source-date-epoch "$(SOURCE_DATE_EPOCH)" \
+		--ldflags "$(IMAGE_LDFLAGS)"
+
 .PHONY: docker-build
-docker-build: ## Build the manager image (needs a Docker engine).
-	docker build -t $(IMG) .
+docker-build: ## Build the manager image with a Docker engine (the same layout as `make image`).
+	docker build -t $(IMG) --build-arg VERSION="$(VERSION)" --build-arg REVISION="$(REVISION)" \
+		--build-arg CREATED="$$(date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ)" .
 
 ##@ Deployment
 
