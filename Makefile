@@ -71,8 +71,10 @@ else
 	@echo "control plane: using KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS)"
 endif
 
+# `image` comes first so that its cold cross-compile for arm64 runs before the tests, not beside
+# them; test/image then builds the image again from the build cache.
 .PHONY: test
-test: manifests generate fmt vet envtest build ## Run unit, fuzz-seed, envtest and end-to-end tests.
+test: manifests generate fmt vet envtest build image ## Run unit, fuzz-seed, envtest, end-to-end and image tests.
 	KUBEBUILDER_ASSETS="$(TEST_ASSETS)" IGCONNECT_BIN="$(LOCALBIN)" go test $(GOTEST_FLAGS) -timeout 20m ./...
 
 # Flags for the benchmark, e.g. BENCH_FLAGS="-n 200 -idle-n 1000 -idle-window 10s" for a quick run.

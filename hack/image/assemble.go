@@ -54,7 +54,7 @@ func assembleIndex(o options, binaries map[platform]string, caBundle []byte) (v1
 	if err != nil {
 		return nil, fmt.Errorf("base layer: %w", err)
 	}
-	var idx v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
 	adds := make([]mutate.IndexAddendum, 0, len(o.platforms))
 	for _, p := range o.platforms {
 		img, err := platformImage(o, p, base, binaries[p])

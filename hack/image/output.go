@@ -113,16 +113,16 @@ func writeArchive(dir, archive string, o options) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp)
+	defer func() { _ = os.Remove(tmp) }() // gone after the rename; left only by a failure
 	tw := tar.NewWriter(f)
 	for _, path := range names { // WalkDir visits in lexical order
 		if err := addToArchive(tw, dir, path, o); err != nil {
-			f.Close()
+			_ = f.Close()
 			return err
 		}
 	}
 	if err := tw.Close(); err != nil {
-		f.Close()
+		_ = f.Close()
 		return err
 	}
 	if err := f.Close(); err != nil {

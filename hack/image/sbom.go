@@ -85,7 +85,7 @@ func writeSBOM(path string, o options, p platform, binary string) error {
 		return err
 	}
 	if err := cdx.NewBOMEncoder(f, cdx.BOMFileFormatJSON).SetPretty(true).EncodeVersion(bom, cdx.SpecVersion1_6); err != nil {
-		f.Close()
+		_ = f.Close()
 		return err
 	}
 	return f.Close()

@@ -116,7 +116,7 @@ func readImages(out string) map[string]*platformImage {
 func flatten(img v1.Image) map[string]fileEntry {
 	GinkgoHelper()
 	rc := mutate.Extract(img)
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	files := map[string]fileEntry{}
 	tr := tar.NewReader(rc)
 	for {
@@ -205,7 +205,7 @@ var _ = Describe("make image", func() {
 	})
 
 	It("shares the base layer between the platforms and puts the manager in a layer of its own", func() {
-		var bases, managers []v1.Hash
+		bases, managers := make([]v1.Hash, 0, len(images)), make([]v1.Hash, 0, len(images))
 		for _, pi := range images {
 			layers, err := pi.img.Layers()
 			Expect(err).NotTo(HaveOccurred())
@@ -265,7 +265,7 @@ var _ = Describe("make image", func() {
 	It("writes the OCI archive as a tarball of exactly the layout", func() {
 		f, err := os.Open(filepath.Join(buildA, "manager.oci.tar"))
 		Expect(err).NotTo(HaveOccurred())
-		defer f.Close()
+		defer func() { _ = f.Close() }()
 		tr := tar.NewReader(f)
 		var inArchive []string
 		for {

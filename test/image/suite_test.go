@@ -113,11 +113,10 @@ var _ = BeforeSuite(func() {
 })
 
 // run runs a command in dir and fails with its output when it fails.
-func run(dir, name string, args ...string) string {
+func run(dir, name string, args ...string) {
 	GinkgoHelper()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	Expect(err).NotTo(HaveOccurred(), "%s %v:\n%s", name, args, out)
-	return string(out)
 }
