@@ -39,8 +39,10 @@ import (
 
 // options are the command's flags.
 type options struct {
-	out       string
-	name      string
+	out  string
+	name string
+	// fullName is name as containerd and Docker spell it: docker.io/igconnect/manager:latest.
+	fullName  string
 	platforms []platform
 	pkg       string
 	version   string
@@ -99,6 +101,11 @@ func parseFlags(args []string) (options, error) {
 		}
 		o.platforms = append(o.platforms, pl)
 	}
+	full, err := fullName(o.name)
+	if err != nil {
+		return o, fmt.Errorf("--name %q: %w", o.name, err)
+	}
+	o.fullName = full
 	if o.version == "" || o.revision == "" {
 		return o, errors.New("--version and --revision are required (`make image` sets them from git)")
 	}

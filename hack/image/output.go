@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
@@ -85,10 +86,20 @@ func topIndex(o options, idx v1.ImageIndex) v1.ImageIndex {
 			MediaType: types.OCIImageIndex,
 			Annotations: map[string]string{
 				"org.opencontainers.image.ref.name": o.name,
-				"io.containerd.image.name":          o.name,
+				"io.containerd.image.name":          o.fullName,
 			},
 		},
 	})
+}
+
+// fullName normalises an image name as containerd (ctr import) and Docker (docker load) expect
+// it: with its registry (docker.io for Docker Hub) and tag (latest when none is given).
+func fullName(ref string) (string, error) {
+	tag, err := name.NewTag(ref)
+	if err != nil {
+		return "", err
+	}
+	return strings.Replace(tag.Name(), name.DefaultRegistry+"/", "docker.io/", 1), nil
 }
 
 // writeArchive tars the layout folder (the OCI archive format: the layout at the top of the

@@ -87,6 +87,7 @@ func readIndex(out string) (v1.ImageIndex, *v1.IndexManifest) {
 	desc := topManifest.Manifests[0]
 	Expect(desc.MediaType).To(Equal(types.OCIImageIndex))
 	Expect(desc.Annotations).To(HaveKeyWithValue("org.opencontainers.image.ref.name", testName))
+	Expect(desc.Annotations).To(HaveKeyWithValue("io.containerd.image.name", testName), "already a full name")
 	idx, err := top.ImageIndex(desc.Digest)
 	Expect(err).NotTo(HaveOccurred())
 	m, err := idx.IndexManifest()
