@@ -4,14 +4,15 @@
 IMG ?= igconnect/manager:latest
 # The build's version (the image's org.opencontainers.image.version label), its commit (the
 # revision label) and its time: the commit's, so that two builds of one commit are the same.
-VERSION ?= $(shell git describe --tags --always --dirty)
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION ?= $(shell git rev-parse HEAD)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct)
 # Where `make image` writes the OCI layout, the OCI archive and the SBOMs; its platforms;
-# extra -ldflags for the image's manager (e.g. -X for version variables).
+# extra -ldflags for the image's manager: those of `make build` (GO_LDFLAGS, the -X version
+# variables, where defined), so that both managers report the same version.
 IMAGE_DIR ?= $(LOCALBIN)/image
 IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
-IMAGE_LDFLAGS ?=
+IMAGE_LDFLAGS ?= $(GO_LDFLAGS)
 # Where binaries and the locally built control plane go.
 LOCALBIN ?= $(shell pwd)/bin
 # The control plane (etcd, kube-apiserver) for envtest and `make run`. Point KUBEBUILDER_ASSETS
