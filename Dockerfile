@@ -6,6 +6,8 @@
 FROM --platform=$BUILDPLATFORM golang:1.26 AS builder
 ARG TARGETOS
 ARG TARGETARCH
+ARG VERSION=dev
+ARG REVISION=unknown
 WORKDIR /workspace
 # Modules first, so that a change to the sources does not download them again.
 COPY go.mod go.sum ./
@@ -14,9 +16,12 @@ RUN go mod download
 COPY cmd/*.go cmd/
 COPY api/ api/
 COPY internal/ internal/
-# Static (no cgo), reproducible paths, no symbol tables. GOARCH defaults to the builder's.
+# Static (no cgo), reproducible paths, no symbol tables, the version stamped as `make build`
+# and `make image` stamp it. GOARCH defaults to the builder's.
 RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags="-s -w" -o manager ./cmd
+    go build -trimpath -o manager -ldflags="-s -w \
+      -X github.com/igconnect/igconnect/internal/version.version=${VERSION} \
+      -X github.com/igconnect/igconnect/internal/version.revision=${REVISION}" ./cmd
 
 # No base image: the manager, the nonroot user and the CA bundle, and nothing else (no
 # shell, no package manager).

@@ -2,14 +2,16 @@
 
 # Image to build and deploy.
 IMG ?= igconnect/manager:latest
-# The build's version (the image's org.opencontainers.image.version label), its commit (the
-# revision label) and its time: the commit's, so that two builds of one commit are the same.
+# The version stamped into bin/manager (igconnect_build_info, the start-up log) and into the
+# image's labels (org.opencontainers.image.version, .revision).
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-REVISION ?= $(shell git rev-parse HEAD)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+GO_LDFLAGS ?= -X github.com/igconnect/igconnect/internal/version.version=$(VERSION) \
+	-X github.com/igconnect/igconnect/internal/version.revision=$(REVISION)
+# Every timestamp in the image: the commit's time, so that two builds of one commit are the same.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct)
 # Where `make image` writes the OCI layout, the OCI archive and the SBOMs; its platforms;
-# extra -ldflags for the image's manager: those of `make build` (GO_LDFLAGS, the -X version
-# variables, where defined), so that both managers report the same version.
+# the -ldflags of the image's manager: those of `make build`, so both report one version.
 IMAGE_DIR ?= $(LOCALBIN)/image
 IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
 IMAGE_LDFLAGS ?= $(GO_LDFLAGS)
@@ -23,6 +25,9 @@ TEST_ASSETS = $(if $(KUBEBUILDER_ASSETS),$(KUBEBUILDER_ASSETS),$(ENVTEST_ASSETS)
 
 # Tools pinned in go.mod (`tool` directives).
 CONTROLLER_GEN ?= go tool controller-gen
+# golangci-lint is pinned in its own module, hack/tools, so that its dependencies stay out of
+# ours; it is built into bin/ once and rebuilt only when hack/tools/go.mod or go.sum changes.
+GOLANGCI_LINT = $(LOCALBIN)/golangci-lint
 KUBECTL ?= kubectl
 # Extra flags for `go test`, e.g. GOTEST_FLAGS=-v.
 GOTEST_FLAGS ?=
@@ -41,9 +46,12 @@ help: ## Show this help.
 
 ##@ Development
 
+# config/namespaced grants the generated ClusterRole's rules per watched namespace, from a copy.
 .PHONY: manifests
-manifests: ## Generate the CRD and RBAC manifests under config/.
+manifests: ## Generate the CRD and RBAC manifests under config/, the chart's CRD templates and manager rules, and its values table.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/..." paths="./internal/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	cp config/rbac/role.yaml config/namespaced/manager-role/role.yaml
+	go run ./hack/helm/chartgen
 
 .PHONY: generate
 generate: ## Generate the DeepCopy methods of the API types.
@@ -57,10 +65,30 @@ fmt: ## Run gofmt on the code.
 vet: ## Run go vet.
 	go vet ./...
 
+.PHONY: lint
+lint: lint-config ## Run golangci-lint over the whole tree (.golangci.yml).
+	$(GOLANGCI_LINT) run ./...
+
+.PHONY: lint-fix
+lint-fix: $(GOLANGCI_LINT) ## Run golangci-lint and apply the fixes it can make itself.
+	$(GOLANGCI_LINT) run --fix ./...
+
+.PHONY: lint-config
+lint-config: $(GOLANGCI_LINT) ## Check .golangci.yml against golangci-lint's schema (a misspelt setting is otherwise ignored).
+	$(GOLANGCI_LINT) config verify
+
+$(GOLANGCI_LINT): hack/tools/go.mod hack/tools/go.sum
+	cd hack/tools && go build -o $(GOLANGCI_LINT) github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+
+.PHONY: helm-lint
+helm-lint: ## Lint charts/igconnect (helm lint --strict, with its default and ci values) through the pinned Helm SDK.
+	go run ./hack/helm/chartlint charts/igconnect
+
 .PHONY: verify
-verify: manifests generate fmt vet ## Fail when generated files, formatting or go.mod are stale.
+verify: manifests generate fmt vet lint helm-lint ## Fail when generated files, formatting, lint findings or go.mod are stale, or the chart does not lint.
 	go mod tidy
 	cd hack/envtest && go mod tidy
+	cd hack/tools && go mod tidy
 	@if [ -n "$$(git status --porcelain)" ]; then \
 		echo "verify: the tree changed; commit the regenerated files:"; git status --porcelain; git diff --stat; exit 1; fi
 
@@ -85,16 +113,21 @@ BENCH_FLAGS ?=
 bench: build envtest ## Run the scale benchmark of BENCHMARKS.md (long, so not part of test). BENCH_FLAGS=... passes flags.
 	KUBEBUILDER_ASSETS="$(TEST_ASSETS)" IGCONNECT_BIN="$(LOCALBIN)" go run ./test/bench $(BENCH_FLAGS)
 
+# The make that igconnect-dev calls for `make envtest`. Named through this variable because
+# make runs every recipe line that mentions $(MAKE) literally even under `make -n`, and that
+# line starts the whole stack: `make -n run` must only print (test/makefile checks it).
+RUN_MAKE = $(MAKE)
+
 .PHONY: run
 run: build ## Run igconnect here: a local control plane and the Instagram sandbox unless a cluster and credentials are set. RUN_ARGS=... passes flags.
 	go build -o $(LOCALBIN)/igconnect-dev ./cmd/igconnect-dev
-	$(LOCALBIN)/igconnect-dev --bin-dir "$(LOCALBIN)" --assets "$(TEST_ASSETS)" --make "$(MAKE)" $(RUN_ARGS)
+	$(LOCALBIN)/igconnect-dev --bin-dir "$(LOCALBIN)" --assets "$(TEST_ASSETS)" --make "$(RUN_MAKE)" $(RUN_ARGS)
 
 ##@ Build
 
 .PHONY: build
 build: ## Build bin/manager and bin/instagram-sandbox.
-	go build -o $(LOCALBIN)/manager ./cmd
+	go build -ldflags "$(GO_LDFLAGS)" -o $(LOCALBIN)/manager ./cmd
 	go build -o $(LOCALBIN)/instagram-sandbox ./cmd/instagram-sandbox
 
 .PHONY: image

@@ -47,6 +47,7 @@ import (
 	"github.com/igconnect/igconnect/internal/instagram"
 	"github.com/igconnect/igconnect/internal/metrics"
 	"github.com/igconnect/igconnect/internal/oauthstate"
+	"github.com/igconnect/igconnect/internal/version"
 )
 
 var setupLog = ctrl.Log.WithName("setup")
@@ -105,6 +106,9 @@ func run(ctx context.Context, o options) error {
 		LeaderElectionNamespace:       o.namespace,
 		LeaderElectionReleaseOnCancel: true,
 		Cache: cache.Options{
+			// With --watch-namespaces every informer (connections, Secrets) lists and
+			// watches only those namespaces, which namespaced Roles allow.
+			DefaultNamespaces: cacheNamespaces(o.watchNamespaces),
 			ByObject: map[client.Object]cache.ByObject{
 				// Only igconnect's own Secrets are cached and watched: a cluster's other
 				// Secrets are none of its business and would cost memory.
@@ -180,6 +184,7 @@ func run(ctx context.Context, o options) error {
 			PublicURL:           o.publicURL,
 			RedirectURL:         o.redirectURL,
 			ConnectionNamespace: o.connectionNamespace,
+			WatchNamespaces:     o.watchNamespaces,
 			SuccessURL:          o.successURL,
 			Log:                 ctrl.Log.WithName("callback"),
 		})
@@ -204,7 +209,11 @@ func run(ctx context.Context, o options) error {
 	if err := mgr.AddReadyzCheck("caches", cachesSynced(mgr.GetCache())); err != nil {
 		return err
 	}
-	setupLog.Info("Starting manager", "namespace", o.namespace, "publicURL", o.publicURL,
+	// The same build identity igconnect_build_info exports (internal/metrics registers it).
+	build := version.Get()
+	setupLog.Info("igconnect build", "version", build.Version, "revision", build.Revision, "goVersion", build.GoVersion)
+	setupLog.Info("Starting manager", "namespace", o.namespace, "watchNamespaces", watchedForLog(o.watchNamespaces),
+		"connectionNamespace", o.connectionNamespace, "publicURL", o.publicURL,
 		"callback", o.callbackAddr, "instagramAPI", o.apiURL, "instagramGraph", o.graphURL,
 		"operatorApp", o.app.ClientID != "", "kubeAPIQPS", o.kubeAPIQPS, "kubeAPIBurst", o.kubeAPIBurst,
 		"maxConcurrentReconciles", o.maxConcurrentReconciles, "instagramCallsPerSecond", o.instagramQPS,

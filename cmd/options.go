@@ -74,6 +74,9 @@ type options struct {
 	publicURL, redirectURL, successURL string
 	namespace, connectionNamespace     string
 	stateKeySecret                     string
+	// watchNamespaces, when set, are the only namespaces the manager caches, watches, reads
+	// and writes connections and their Secrets in (docs/namespace-scoped.md); nil means all.
+	watchNamespaces []string
 
 	authorizeURL, apiURL, graphURL, graphVersion string
 	app                                          instagram.App
@@ -103,7 +106,10 @@ func parseOptions(args []string, getenv func(string) string) (options, *zap.Opti
 	fs.StringVar(&o.successURL, "success-url", "", "Where to send the browser after a login instead of the result page.")
 	fs.StringVar(&o.callbackAddr, "callback-bind-address", ":8082", "Address of the callback server; 0 turns it off.")
 	fs.StringVar(&o.connectionNamespace, "connection-namespace", "", "Namespace where logins create connections "+
-		"(default: the operator's namespace).")
+		"(default: the operator's namespace, or the first of --watch-namespaces when that is set).")
+	var watch string
+	fs.StringVar(&watch, "watch-namespaces", "", "Comma-separated namespaces to manage connections in, e.g. team-a,team-b; "+
+		"the manager then needs Roles in those namespaces only (config/namespaced). Empty, the default, means every namespace.")
 	fs.StringVar(&o.namespace, "namespace", "", "The operator's own namespace, for its lease and state key "+
 		"(default: the pod's namespace, else default).")
 	fs.StringVar(&o.stateKeySecret, "state-key-secret", "igconnect-state-key", "Secret holding the key that signs "+
@@ -137,19 +143,24 @@ func parseOptions(args []string, getenv func(string) string) (options, *zap.Opti
 	if o.namespace == "" {
 		o.namespace = podNamespace(getenv)
 	}
+	watched, watchProblems := parseWatchNamespaces(watch)
+	o.watchNamespaces = watched
 	if o.connectionNamespace == "" {
 		o.connectionNamespace = o.namespace
+		if len(watched) > 0 {
+			// The operator's own namespace is seldom one it manages connections in.
+			o.connectionNamespace = watched[0]
+		}
 	}
 	o.publicURL = strings.TrimRight(o.publicURL, "/")
 	if o.redirectURL == "" && o.publicURL != "" {
 		o.redirectURL = o.publicURL + "/auth/instagram/callback"
 	}
-	return o, zapOpts, o.validate()
+	return o, zapOpts, o.validate(watchProblems...)
 }
 
-// validate reports every bad value at once.
-func (o options) validate() error {
-	var problems []string
+// validate reports every bad value at once, after the problems already found.
+func (o options) validate(problems ...string) error {
 	for name, v := range map[string]string{"--public-url": o.publicURL, "--redirect-url": o.redirectURL,
 		"--success-url": o.successURL, "--instagram-authorize-url": o.authorizeURL,
 		"--instagram-api-url": o.apiURL, "--instagram-graph-url": o.graphURL} {
@@ -171,6 +182,9 @@ func (o options) validate() error {
 	}
 	if o.maxConcurrentReconciles < 1 {
 		problems = append(problems, "--max-concurrent-reconciles must be at least 1")
+	}
+	if p := connectionNamespaceProblem(o.connectionNamespace, o.watchNamespaces); p != "" {
+		problems = append(problems, p)
 	}
 	if (o.app.ClientID == "") != (o.app.ClientSecret == "") {
 		problems = append(problems, "set both INSTAGRAM_CLIENT_ID and INSTAGRAM_CLIENT_SECRET, or neither")

@@ -22,17 +22,28 @@ limitations under the License.
 package v1alpha1
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/controller-runtime/pkg/scheme"
 )
 
 var (
 	// GroupVersion is the group and version used to register these objects.
 	GroupVersion = schema.GroupVersion{Group: "instagram.igconnect.dev", Version: "v1alpha1"}
 
-	// SchemeBuilder is used to add Go types to the GroupVersionKind scheme.
-	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}
+	// SchemeBuilder adds the Go types of this group-version to a scheme. It is apimachinery's
+	// builder rather than controller-runtime's (deprecated), so importing the API pulls in
+	// only apimachinery.
+	SchemeBuilder = runtime.NewSchemeBuilder(addKnownTypes)
 
 	// AddToScheme adds the types in this group-version to the given scheme.
 	AddToScheme = SchemeBuilder.AddToScheme
 )
+
+// addKnownTypes registers InstagramConnection and its list, plus the meta types (ListOptions,
+// ...) every group-version needs for the client to encode requests.
+func addKnownTypes(scheme *runtime.Scheme) error {
+	scheme.AddKnownTypes(GroupVersion, &InstagramConnection{}, &InstagramConnectionList{})
+	metav1.AddToGroupVersion(scheme, GroupVersion)
+	return nil
+}

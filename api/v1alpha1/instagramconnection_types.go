@@ -253,7 +253,3 @@ type InstagramConnectionList struct {
 	// items are the connections.
 	Items []InstagramConnection `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&InstagramConnection{}, &InstagramConnectionList{})
-}

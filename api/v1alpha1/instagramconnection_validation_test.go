@@ -232,7 +232,7 @@ var _ = Describe("InstagramConnection schema", func() {
 			Name, JSONPath string
 			Priority       int32
 		}
-		var columns []column
+		columns := make([]column, 0, len(version.AdditionalPrinterColumns))
 		for _, c := range version.AdditionalPrinterColumns {
 			columns = append(columns, column{c.Name, c.JSONPath, c.Priority})
 		}

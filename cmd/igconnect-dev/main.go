@@ -79,8 +79,14 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
+// printf writes a message to the person. A write error is dropped: the terminal is the only
+// place it could be reported to.
+func (l *lockedWriter) printf(format string, args ...any) {
+	_, _ = fmt.Fprintf(l, format, args...)
+}
+
 func say(format string, args ...any) {
-	fmt.Fprintf(out, "igconnect-dev: "+format+"\n", args...)
+	out.printf("igconnect-dev: "+format+"\n", args...)
 }
 
 func run(args []string) int {
@@ -270,7 +276,7 @@ func (d *devRun) start(ctx context.Context) error {
 		kcmd = "KUBECONFIG=" + d.kubeconfig + " " + kcmd
 	}
 	bar := strings.Repeat("─", 78)
-	fmt.Fprintf(out, "\n%s\n igconnect is running\n\n"+
+	out.printf("\n%s\n igconnect is running\n\n"+
 		"   Open:        %s\n"+
 		"   Instagram:   %s\n"+
 		"   Cluster:     %s\n"+
@@ -318,7 +324,7 @@ func (d *devRun) startCluster(ctx context.Context) error {
 		Log:            cpLog,
 	})
 	if err != nil {
-		cpLog.Close()
+		_ = cpLog.Close() // the start failure is the error to report
 		return err
 	}
 	d.controlPlane = cp

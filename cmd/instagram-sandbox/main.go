@@ -130,7 +130,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	fmt.Fprintf(stdout, "sandbox listening on http://%s\n", ln.Addr())
+	// This line is the readiness handshake for whoever started the sandbox; if stdout is gone
+	// the server still serves, and the log line below says where.
+	_, _ = fmt.Fprintf(stdout, "sandbox listening on http://%s\n", ln.Addr())
 	logger.Info("igconnect Instagram sandbox (not Instagram) started",
 		"url", "http://"+ln.Addr().String()+"/", "client_id", *clientID, "accounts", len(sb.Accounts()))
 

@@ -20,7 +20,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"--listen", "127.0.0.1:0", "--account", "alice:17841400000000099", "--account", "bob",
 			"--client-id", "123", "--client-secret", "s3cret", "--min-refresh-age", "1h"}, outW, io.Discard)
-		outW.Close()
+		_ = outW.Close() // an io.PipeWriter's Close always returns nil
 	}()
 
 	line, err := bufio.NewReader(outR).ReadString('\n')

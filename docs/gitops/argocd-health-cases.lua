@@ -1,7 +1,7 @@
 -- The cases of docs/gitops.md's health table, run against argocd-health.lua with a stock Lua 5.1
 -- (Argo CD runs gopher-lua, a Lua 5.1): `lua5.1 docs/gitops/argocd-health-cases.lua` (Debian
--- package lua5.1). Not part of `make test`, which adds no Lua interpreter to the project.
--- Exits non-zero when a case fails.
+-- package lua5.1). `make test` runs this file in gopher-lua too (test/gitops/argocd_test.go),
+-- beside its own run of the script on every connection state. Exits non-zero when a case fails.
 local dir = (arg and arg[0] or ""):match("^(.*/)") or "./"
 local src = assert(io.open(dir .. "argocd-health.lua")):read("*a")
 local chunk = assert(loadstring(src))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -104,8 +105,13 @@ type Config struct {
 	// PublicURL+"/auth/instagram/callback". For the JSON flow it is the front end's page.
 	RedirectURL string
 	// ConnectionNamespace is where a login without a ticket finds or creates the account's
-	// connection; default "default".
+	// connection; default "default". With WatchNamespaces it must be one of them.
 	ConnectionNamespace string
+	// WatchNamespaces, when set, are the only namespaces the server reads connections in, as
+	// the manager's namespaced Roles allow (--watch-namespaces): Meta's callbacks list the
+	// connections of each in turn, never of the cluster, and a ticket for a connection
+	// elsewhere is refused without a read. Nil means every namespace.
+	WatchNamespaces []string
 	// SuccessURL, when set, is where a browser is sent after a successful login instead of
 	// the result page. It is fixed configuration, never taken from a request, so the
 	// server cannot be used as an open redirect.
@@ -174,6 +180,11 @@ func (cfg Config) withDefaults() (Config, error) {
 		errs = append(errs, fmt.Errorf("callback: Config.ConnectionNamespace %q is not a namespace name: %s",
 			cfg.ConnectionNamespace, strings.Join(msgs, "; ")))
 	}
+	if len(cfg.WatchNamespaces) > 0 && !slices.Contains(cfg.WatchNamespaces, cfg.ConnectionNamespace) {
+		errs = append(errs, fmt.Errorf("callback: Config.ConnectionNamespace %q is not one of Config.WatchNamespaces (%s)",
+			cfg.ConnectionNamespace, strings.Join(cfg.WatchNamespaces, ", ")))
+	}
+	cfg.WatchNamespaces = slices.Clone(cfg.WatchNamespaces)
 	if len(cfg.DefaultScopes) == 0 {
 		cfg.DefaultScopes = []string{string(igv1.ScopeBasic)}
 	}

@@ -55,8 +55,10 @@ func TestNewHandlerValidatesConfig(t *testing.T) {
 		"redirect fragment":  {func(c *Config) { c.RedirectURL = "https://ig.example.com/cb#x" }, "fragment"},
 		"success URL scheme": {func(c *Config) { c.SuccessURL = "javascript:alert(1)" }, "SuccessURL"},
 		"bad namespace":      {func(c *Config) { c.ConnectionNamespace = "Not_A_Namespace" }, "ConnectionNamespace"},
-		"TTL too short":      {func(c *Config) { c.StateTTL = time.Second }, "StateTTL"},
-		"TTL too long":       {func(c *Config) { c.StateTTL = 2 * time.Hour }, "StateTTL"},
+		"unwatched namespace": {func(c *Config) { c.ConnectionNamespace, c.WatchNamespaces = "c", []string{"a", "b"} },
+			`ConnectionNamespace "c" is not one of Config.WatchNamespaces (a, b)`},
+		"TTL too short": {func(c *Config) { c.StateTTL = time.Second }, "StateTTL"},
+		"TTL too long":  {func(c *Config) { c.StateTTL = 2 * time.Hour }, "StateTTL"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -188,6 +188,14 @@ func errConnectionNotFound(ns, name string) *failure {
 		"Create the connection again and use the link in its status.authorizationURL.")
 }
 
+func errNamespaceNotWatched(ns, name string) *failure {
+	return fail(http.StatusNotFound, codeConnectionNotFound, "Connection not managed here",
+		fmt.Sprintf("The InstagramConnection %s/%s this link was made for is in a namespace this operator does not "+
+			"manage (it watches only the namespaces of --watch-namespaces). Nothing was changed.", ns, name),
+		"Ask the administrator which operator manages that namespace, and use the link in the connection's "+
+			"status.authorizationURL.")
+}
+
 func errConnectionReplaced(ns, name string) *failure {
 	return fail(http.StatusGone, codeConnectionReplaced, "This link belongs to a deleted connection",
 		fmt.Sprintf("The InstagramConnection %s/%s this link was made for was deleted (it may have been created again "+

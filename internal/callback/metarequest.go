@@ -61,13 +61,13 @@ func (s *server) metaRequest(w http.ResponseWriter, r *http.Request) (signedrequ
 // that still match are returned.
 func (s *server) matchSigned(ctx context.Context, value string, lister client.Reader, cached bool) (
 	signedrequest.Payload, []igv1.InstagramConnection, *failure) {
-	list := &igv1.InstagramConnectionList{}
 	var opts []client.ListOption
 	if cached {
 		// Read only, and the cache may hold every connection of the cluster: no copies.
 		opts = append(opts, client.UnsafeDisableDeepCopy)
 	}
-	if err := lister.List(ctx, list, opts...); err != nil {
+	list, err := s.listConnections(ctx, lister, opts...)
+	if err != nil {
 		return signedrequest.Payload{}, nil, kubeFailure(err)
 	}
 	secretOf, err := s.appSecrets(ctx, list.Items)

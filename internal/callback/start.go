@@ -114,6 +114,11 @@ func (s *server) ticketConnection(ctx context.Context, ticket string) (*igv1.Ins
 	if err != nil {
 		return nil, ticketFailure(err)
 	}
+	if !s.watches(ref.Namespace) {
+		// Minted before the operator was restricted to its namespaces (the key is the same):
+		// it may not read there, and must not act there.
+		return nil, errNamespaceNotWatched(ref.Namespace, ref.Name)
+	}
 	conn := &igv1.InstagramConnection{}
 	if err := s.cfg.APIReader.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, conn); err != nil {
 		if apierrors.IsNotFound(err) {

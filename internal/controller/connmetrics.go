@@ -17,7 +17,7 @@ import (
 // at 2,000 connections, most of it at 10,000). Remembering the last exported values makes
 // an unchanged reconcile free and a changed one O(1): only the series that change are
 // touched, and the old reason's series is deleted by its full label set.
-var connMetrics = &connectionMetrics{last: map[types.NamespacedName]exported{}}
+var connMetrics = &connectionMetrics{last: map[types.NamespacedName]exported{}, degraded: map[types.NamespacedName]condition{}}
 
 // exported is what was last exported for one connection.
 type exported struct {
@@ -26,11 +26,18 @@ type exported struct {
 	reason        string
 }
 
+// condition is a condition's exported state: True or not, and its reason.
+type condition struct {
+	isTrue bool
+	reason string
+}
+
 // connectionMetrics remembers the exported values per connection. The metrics registry is
 // process-wide, and so is this.
 type connectionMetrics struct {
-	mu   sync.Mutex
-	last map[types.NamespacedName]exported
+	mu       sync.Mutex
+	last     map[types.NamespacedName]exported
+	degraded map[types.NamespacedName]condition
 }
 
 // set exports a connection's token times and readiness, as metrics.SetConnection does:
@@ -60,10 +67,37 @@ func (m *connectionMetrics) set(key types.NamespacedName, expires, next time.Tim
 	metrics.ConnectionReady.WithLabelValues(key.Namespace, key.Name, reason).Set(v)
 }
 
+// setDegraded exports the Degraded condition; a connection without one has no series.
+func (m *connectionMetrics) setDegraded(key types.NamespacedName, present bool, cur condition) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	prev, seen := m.degraded[key]
+	if seen && present && prev == cur {
+		return
+	}
+	if seen && (!present || prev.reason != cur.reason) {
+		metrics.ConnectionDegraded.DeleteLabelValues(key.Namespace, key.Name, prev.reason)
+	}
+	if !present {
+		delete(m.degraded, key)
+		return
+	}
+	m.degraded[key] = cur
+	v := 0.0
+	if cur.isTrue {
+		v = 1
+	}
+	metrics.ConnectionDegraded.WithLabelValues(key.Namespace, key.Name, cur.reason).Set(v)
+}
+
 // forget removes a deleted connection's series.
 func (m *connectionMetrics) forget(key types.NamespacedName) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if d, seen := m.degraded[key]; seen {
+		delete(m.degraded, key)
+		metrics.ConnectionDegraded.DeleteLabelValues(key.Namespace, key.Name, d.reason)
+	}
 	prev, seen := m.last[key]
 	if !seen {
 		// Nothing was exported for it by this process's reconciler; the general removal

@@ -72,3 +72,26 @@ func TestConnectionMetricsFollowTheLastExport(t *testing.T) {
 		t.Errorf("a forgotten connection keeps series %v %v %v", r, e, n)
 	}
 }
+
+func TestConnectionMetricsFollowDegraded(t *testing.T) {
+	key := types.NamespacedName{Namespace: "metrics-test", Name: "degraded"}
+	degraded := func() map[string]float64 { return series(t, metrics.ConnectionDegraded, key.Namespace, key.Name) }
+
+	connMetrics.setDegraded(key, true, condition{reason: "NoFailures"})
+	if got := degraded(); len(got) != 1 || got["NoFailures"] != 0 {
+		t.Errorf("degraded series = %v, want only NoFailures=0", got)
+	}
+	connMetrics.setDegraded(key, true, condition{isTrue: true, reason: "RateLimited"})
+	if got := degraded(); len(got) != 1 || got["RateLimited"] != 1 {
+		t.Errorf("degraded series = %v, want only RateLimited=1: the old reason's series must go", got)
+	}
+	connMetrics.setDegraded(key, false, condition{})
+	if got := degraded(); len(got) != 0 {
+		t.Errorf("a connection without Degraded keeps series %v", got)
+	}
+	connMetrics.setDegraded(key, true, condition{isTrue: true, reason: "InstagramUnavailable"})
+	connMetrics.forget(key)
+	if got := degraded(); len(got) != 0 {
+		t.Errorf("a forgotten connection keeps degraded series %v", got)
+	}
+}

@@ -97,7 +97,7 @@ func stampObservedGeneration(conn *igv1.InstagramConnection) {
 	}
 }
 
-// recordConnectionMetrics exports the connection's token times and readiness.
+// recordConnectionMetrics exports the connection's token times, readiness and Degraded.
 func recordConnectionMetrics(conn *igv1.InstagramConnection) {
 	ready := meta.FindStatusCondition(conn.Status.Conditions, igv1.ConditionReady)
 	reason, isReady := "", false
@@ -111,7 +111,14 @@ func recordConnectionMetrics(conn *igv1.InstagramConnection) {
 	if conn.Status.NextRefreshTime != nil {
 		next = conn.Status.NextRefreshTime.Time
 	}
-	connMetrics.set(types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}, expires, next, isReady, reason)
+	key := types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}
+	connMetrics.set(key, expires, next, isReady, reason)
+	degraded := meta.FindStatusCondition(conn.Status.Conditions, igv1.ConditionDegraded)
+	if degraded == nil {
+		connMetrics.setDegraded(key, false, condition{})
+		return
+	}
+	connMetrics.setDegraded(key, true, condition{isTrue: degraded.Status == metav1.ConditionTrue, reason: degraded.Reason})
 }
 
 // forgetConnection drops a deleted connection's metrics.

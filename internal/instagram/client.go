@@ -31,6 +31,13 @@ import (
 // userAgent identifies igconnect to Instagram and in server logs.
 const userAgent = "igconnect (+https://igconnect.dev)"
 
+// Parameter names that several requests below share: the grant a token request asks for, and
+// the token a request presents.
+const (
+	paramGrantType   = "grant_type"
+	paramAccessToken = "access_token"
+)
+
 // ExchangeCode trades an authorization code for a short-lived token
 // (POST <APIURL>/oauth/access_token, form-encoded as production clients do).
 // redirectURI must be the one used for the authorize step. A trailing "#_",
@@ -47,7 +54,7 @@ func (c *Client) ExchangeCode(ctx context.Context, app App, redirectURI, code st
 		form: url.Values{
 			"client_id":     {app.ClientID},
 			"client_secret": {app.ClientSecret},
-			"grant_type":    {"authorization_code"},
+			paramGrantType:  {"authorization_code"},
 			"redirect_uri":  {redirectURI},
 			"code":          {code},
 		},
@@ -84,9 +91,9 @@ func (c *Client) ExchangeForLongLived(ctx context.Context, app App, shortLived s
 		base:     c.graphURL,
 		path:     []string{"access_token"},
 		query: url.Values{
-			"grant_type":    {"ig_exchange_token"},
-			"client_secret": {app.ClientSecret},
-			"access_token":  {shortLived},
+			paramGrantType:   {"ig_exchange_token"},
+			"client_secret":  {app.ClientSecret},
+			paramAccessToken: {shortLived},
 		},
 		redact: newRedactor(app.ClientSecret, shortLived),
 	}
@@ -109,8 +116,8 @@ func (c *Client) RefreshToken(ctx context.Context, longLived string) (LongLivedT
 		base:     c.graphURL,
 		path:     []string{"refresh_access_token"},
 		query: url.Values{
-			"grant_type":   {"ig_refresh_token"},
-			"access_token": {longLived},
+			paramGrantType:   {"ig_refresh_token"},
+			paramAccessToken: {longLived},
 		},
 		redact: newRedactor(longLived),
 	}
@@ -144,8 +151,8 @@ func (c *Client) Profile(ctx context.Context, token string) (Profile, error) {
 		base:     c.graphURL,
 		path:     []string{c.graphVersion, "me"},
 		query: url.Values{
-			"fields":       {"user_id,username,name,account_type"},
-			"access_token": {token},
+			"fields":         {"user_id,username,name,account_type"},
+			paramAccessToken: {token},
 		},
 		redact: newRedactor(token),
 	}

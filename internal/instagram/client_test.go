@@ -316,7 +316,8 @@ func TestErrorResponses(t *testing.T) {
 		{"502 with HTML", instagram.EndpointRefresh, 502, nil, "err_5xx_html.html",
 			instagram.Error{Class: instagram.ClassRetryLater, Transient: true, Message: "unexpected HTTP 502 without an Instagram error body"}},
 		{"503 empty with Retry-After", instagram.EndpointRefresh, 503, map[string]string{"Retry-After": "30"}, "",
-			instagram.Error{Class: instagram.ClassRetryLater, Transient: true, Message: "unexpected HTTP 503 without an Instagram error body", RetryAfter: 30 * time.Second}},
+			instagram.Error{Class: instagram.ClassRetryLater, Transient: true, Message: "unexpected HTTP 503 without an Instagram error body",
+				RetryAfter: 30 * time.Second}},
 		{"429 without body", instagram.EndpointProfile, 429, nil, "",
 			instagram.Error{Class: instagram.ClassRetryLater, Message: "unexpected HTTP 429 without an Instagram error body"}},
 		{"404 HTML from a wrong URL", instagram.EndpointProfile, 404, nil, "<html>Sorry, this page isn't available.</html>",
@@ -432,7 +433,8 @@ func TestOversizeBodyIsAnError(t *testing.T) {
 	// Exactly at the limit is fine.
 	b := `{"access_token":"IGAAx"}`
 	srv := newFakeServer(t, respond(200, nil, b))
-	if _, err := newClient(srv.URL, nil, func(c *instagram.Config) { c.MaxResponseBytes = int64(len(b)) }).RefreshToken(context.Background(), longToken); err != nil {
+	c := newClient(srv.URL, nil, func(c *instagram.Config) { c.MaxResponseBytes = int64(len(b)) })
+	if _, err := c.RefreshToken(context.Background(), longToken); err != nil {
 		t.Fatalf("body at the limit: %v", err)
 	}
 }
@@ -486,7 +488,7 @@ func TestTimeout(t *testing.T) {
 
 func TestCallerCancellationStaysDistinguishable(t *testing.T) {
 	arrived := make(chan struct{})
-	srv := newFakeServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := newFakeServer(t, func(_ http.ResponseWriter, r *http.Request) {
 		close(arrived)
 		<-r.Context().Done()
 	})

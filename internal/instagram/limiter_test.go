@@ -21,7 +21,7 @@ func (l *countingLimiter) Wait(context.Context) error {
 
 func TestLimiterPacesEveryRequest(t *testing.T) {
 	hits := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		hits++
 		_, _ = w.Write([]byte(`{"access_token":"IGAAnew","token_type":"bearer","expires_in":5184000}`))
 	}))

@@ -174,12 +174,12 @@ func TestEveryErrorClassAgainstTheSandbox(t *testing.T) {
 				r.consent(t, []string{"instagram_business_basic"}))
 			return err
 		}, result{class: instagram.ClassConfiguration}},
-		{"wrong secret on the long-lived exchange", func(t *testing.T, r *rig) error {
+		{"wrong secret on the long-lived exchange", func(_ *testing.T, r *rig) error {
 			tok, _ := r.sb.IssueToken(sandbox.TokenRequest{Kind: sandbox.ShortLived})
 			_, err := r.c.ExchangeForLongLived(ctx, instagram.App{ClientID: r.app.ClientID, ClientSecret: "wrong"}, tok.AccessToken)
 			return err
 		}, result{class: instagram.ClassConfiguration, code: 101}},
-		{"expired token", func(t *testing.T, r *rig) error {
+		{"expired token", func(_ *testing.T, r *rig) error {
 			tok, _ := r.sb.IssueToken(sandbox.TokenRequest{IssuedAt: r.clock.Now().Add(-61 * 24 * time.Hour)})
 			_, err := r.c.RefreshToken(ctx, tok.AccessToken)
 			return err
@@ -200,13 +200,13 @@ func TestEveryErrorClassAgainstTheSandbox(t *testing.T) {
 			_, err := r.c.RefreshToken(ctx, tok.AccessToken)
 			return err
 		}, result{class: instagram.ClassReauthorize, code: 190, sub: 458}},
-		{"revoked token", func(t *testing.T, r *rig) error {
+		{"revoked token", func(_ *testing.T, r *rig) error {
 			tok, _ := r.sb.IssueToken(sandbox.TokenRequest{})
 			r.sb.RevokeToken(tok.AccessToken)
 			_, err := r.c.Profile(ctx, tok.AccessToken)
 			return err
 		}, result{class: instagram.ClassReauthorize, code: 190}},
-		{"refresh under 24 hours", func(t *testing.T, r *rig) error {
+		{"refresh under 24 hours", func(_ *testing.T, r *rig) error {
 			tok, _ := r.sb.IssueToken(sandbox.TokenRequest{})
 			_, err := r.c.RefreshToken(ctx, tok.AccessToken)
 			return err

@@ -19,8 +19,9 @@ import (
 // secrets are every value that must never appear in an error, in the forms
 // they take on the wire.
 var secrets = func() []string {
-	var out []string
-	for _, s := range []string{clientSecret, authCode, shortToken, longToken} {
+	plain := []string{clientSecret, authCode, shortToken, longToken}
+	out := make([]string, 0, 3*len(plain))
+	for _, s := range plain {
 		out = append(out, s, url.QueryEscape(s), url.PathEscape(s))
 	}
 	return out
@@ -126,7 +127,7 @@ func TestNoSecretsInErrors(t *testing.T) {
 			srv := newFakeServer(t, blockUntilDone(false))
 			return newClient(srv.URL, nil, func(c *instagram.Config) { c.Timeout = 50 * time.Millisecond })
 		}, instagram.ClassRetryLater},
-		{"transport quoting the URL", func(t *testing.T) *instagram.Client {
+		{"transport quoting the URL", func(_ *testing.T) *instagram.Client {
 			return newClient("http://127.0.0.1:1", nil, func(c *instagram.Config) { c.HTTPClient = &http.Client{Transport: leakyTransport{}} })
 		}, instagram.ClassRetryLater},
 		{"redirect to a URL carrying the token", func(t *testing.T) *instagram.Client {

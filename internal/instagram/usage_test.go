@@ -32,7 +32,8 @@ func TestParseUsage(t *testing.T) {
 		},
 		{
 			name: "throttled: the largest regain time wins",
-			headers: map[string]string{"X-Business-Use-Case-Usage": `{"1":[{"type":"instagram","call_count":100,"total_cputime":12,"total_time":40,"estimated_time_to_regain_access":7}],
+			headers: map[string]string{"X-Business-Use-Case-Usage": `{"1":[{"type":"instagram","call_count":100,
+				"total_cputime":12,"total_time":40,"estimated_time_to_regain_access":7}],
 				"2":[{"type":"instagram","call_count":"99.2","estimated_time_to_regain_access":"12"},{"type":"pages","call_count":3}]}`},
 			want: Usage{
 				BusinessUseCase: map[string][]BusinessUseCaseUsage{

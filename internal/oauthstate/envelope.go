@@ -47,10 +47,13 @@ func open(key []byte, value string, maxLen int) ([]byte, error) {
 // silently skip CR and LF, so they are refused here.
 func isBase64URL(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+		if !inBase64URLAlphabet(s[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+func inBase64URLAlphabet(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }

@@ -30,7 +30,8 @@ func TestParseKey(t *testing.T) {
 		{name: "raw passphrase", value: "correct horse battery staple!!!!", want: []byte("correct horse battery staple!!!!")},
 		{name: "base64 of too few bytes used raw", value: strings.Repeat("QUFB", 10), want: []byte(strings.Repeat("QUFB", 10))},
 		{name: "too short", value: "short"},
-		{name: "base64 of 24 bytes, 32 chars, taken raw", value: base64.StdEncoding.EncodeToString(raw[:24]), want: []byte(base64.StdEncoding.EncodeToString(raw[:24]))},
+		{name: "base64 of 24 bytes, 32 chars, taken raw", value: base64.StdEncoding.EncodeToString(raw[:24]),
+			want: []byte(base64.StdEncoding.EncodeToString(raw[:24]))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,7 +139,7 @@ func TestLoadOrCreateKeyLosesRace(t *testing.T) {
 	ctx := context.Background()
 	winner := keySecret(base64.StdEncoding.EncodeToString(otherKey))
 	c := fake.NewClientBuilder().WithInterceptorFuncs(interceptor.Funcs{
-		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, _ ...client.CreateOption) error {
 			if err := c.Create(ctx, winner.DeepCopy()); err != nil {
 				return err
 			}

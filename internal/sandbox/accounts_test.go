@@ -83,11 +83,11 @@ func TestNewRejectsBadApps(t *testing.T) {
 }
 
 func TestParseScopes(t *testing.T) {
-	got, err := parseScopes("instagram_business_basic,instagram_business_manage_comments instagram_business_basic")
-	if err != nil || !reflect.DeepEqual(got, []string{ScopeBasic, "instagram_business_manage_comments"}) {
-		t.Fatalf("%v %v", got, err)
+	got, rejection := parseScopes("instagram_business_basic,instagram_business_manage_comments instagram_business_basic")
+	if rejection != "" || !reflect.DeepEqual(got, []string{ScopeBasic, "instagram_business_manage_comments"}) {
+		t.Fatalf("%v %q", got, rejection)
 	}
-	if _, err := parseScopes(""); err == nil {
-		t.Fatal("empty scope accepted")
+	if _, rejection := parseScopes(""); rejection != "Invalid Scopes: instagram_business_basic is required" {
+		t.Fatalf("empty scope: rejection %q", rejection)
 	}
 }

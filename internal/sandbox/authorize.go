@@ -71,9 +71,9 @@ func (s *Sandbox) parseAuthorize(v url.Values) (authorizeRequest, string) {
 	if req.ResponseType != "code" {
 		return req, prefix + "Invalid response_type: only code is supported"
 	}
-	scopes, err := parseScopes(v.Get("scope"))
-	if err != nil {
-		return req, prefix + err.Error()
+	scopes, rejection := parseScopes(v.Get("scope"))
+	if rejection != "" {
+		return req, prefix + rejection
 	}
 	req.Scopes = scopes
 	req.Scope = strings.Join(scopes, ",")

@@ -22,7 +22,8 @@ import (
 //	POST   /sandbox/accounts                  Account → 201 Account (blanks filled; an existing user_id is updated)
 //	POST   /sandbox/accounts/password-change  {"account":"<user id|app-scoped id|username>"} → 204
 //	POST   /sandbox/accounts/remove-app       {"account":"…","client_id":"…"} (client_id optional: every app) → 204
-//	POST   /sandbox/tokens                    {"account","kind":"short_lived|long_lived","issued_at":RFC3339,"age":"25h","client_id","scopes":[…]} → 201 IssuedToken
+//	POST   /sandbox/tokens                    {"account","kind":"short_lived|long_lived","issued_at":RFC3339,"age":"25h",
+//	                                           "client_id","scopes":[…]} → 201 IssuedToken
 //	POST   /sandbox/tokens/inspect            {"access_token":"…"} → 200 TokenInfo | 404
 //	POST   /sandbox/tokens/revoke             {"access_token":"…"} → 204 | 404
 //	POST   /sandbox/codes                     {"account","client_id","redirect_uri","scopes":[…]} → 201 {"code":"…"}

@@ -40,7 +40,8 @@ func TestControlTokens(t *testing.T) {
 
 	r = e.control(http.MethodPost, "/sandbox/tokens/inspect", `{"access_token":"`+issued.AccessToken+`"}`)
 	info := decode[TokenInfo](t, r)
-	if r.status != http.StatusOK || info.Username != "sandbox_business" || info.AppScopedID != defaultScopedID || !info.ExpiresAt.Equal(t0.Add(-25*time.Hour+60*day)) {
+	if r.status != http.StatusOK || info.Username != "sandbox_business" || info.AppScopedID != defaultScopedID ||
+		!info.ExpiresAt.Equal(t0.Add(-25*time.Hour+60*day)) {
 		t.Fatalf("inspect: %d %+v", r.status, info)
 	}
 	expectBody(t, e.control(http.MethodPost, "/sandbox/tokens/revoke", `{"access_token":"`+issued.AccessToken+`"}`), http.StatusNoContent, "")
@@ -48,8 +49,9 @@ func TestControlTokens(t *testing.T) {
 	if info.Valid || info.Reason != "logged_out" {
 		t.Fatalf("after revoke %+v", info)
 	}
-	expectBody(t, e.control(http.MethodPost, "/sandbox/tokens/inspect", `{"access_token":"IGAAnope"}`), http.StatusNotFound, `{"error":"the sandbox never issued this token"}`)
-	expectBody(t, e.control(http.MethodPost, "/sandbox/tokens/revoke", `{"access_token":"IGAAnope"}`), http.StatusNotFound, `{"error":"the sandbox never issued this token"}`)
+	const neverIssued = `{"error":"the sandbox never issued this token"}`
+	expectBody(t, e.control(http.MethodPost, "/sandbox/tokens/inspect", `{"access_token":"IGAAnope"}`), http.StatusNotFound, neverIssued)
+	expectBody(t, e.control(http.MethodPost, "/sandbox/tokens/revoke", `{"access_token":"IGAAnope"}`), http.StatusNotFound, neverIssued)
 
 	short := decode[IssuedToken](t, e.control(http.MethodPost, "/sandbox/tokens", `{"kind":"short","issued_at":"2026-09-01T11:30:00Z"}`))
 	if short.Kind != ShortLived || !short.ExpiresAt.Equal(t0.Add(30*time.Minute)) {
@@ -89,7 +91,8 @@ func TestControlAccounts(t *testing.T) {
 	if info, _ := e.sb.TokenInfo(tok); info.Reason != "app_removed" {
 		t.Fatalf("after app removal %+v", info)
 	}
-	expectBody(t, e.control(http.MethodPost, "/sandbox/accounts/password-change", `{"account":"ghost"}`), http.StatusNotFound, `{"error":"unknown account \"ghost\""}`)
+	expectBody(t, e.control(http.MethodPost, "/sandbox/accounts/password-change", `{"account":"ghost"}`),
+		http.StatusNotFound, `{"error":"unknown account \"ghost\""}`)
 }
 
 func TestControlCodes(t *testing.T) {

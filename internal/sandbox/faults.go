@@ -199,7 +199,7 @@ func (s *Sandbox) serveEndpoint(w http.ResponseWriter, r *http.Request, ep endpo
 			buf = &bufferedResponse{header: http.Header{}}
 		}
 	}
-	var out http.ResponseWriter = w
+	out := w
 	if buf != nil {
 		out = buf
 	}

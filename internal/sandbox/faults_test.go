@@ -225,7 +225,8 @@ func TestUsageHeadersOnSuccess(t *testing.T) {
 	if r := e.get("/v25.0/me"); r.header.Get("X-App-Usage") != "" {
 		t.Fatal("usage headers on an error")
 	}
-	if r := e.postForm("/oauth/access_token", exchangeValues(e.login("", ScopeBasic))); !strings.HasPrefix(r.header.Get("X-Business-Use-Case-Usage"), `{"990000000000001":`) {
+	r = e.postForm("/oauth/access_token", exchangeValues(e.login("", ScopeBasic)))
+	if !strings.HasPrefix(r.header.Get("X-Business-Use-Case-Usage"), `{"990000000000001":`) {
 		t.Fatalf("code exchange headers %v", r.header)
 	}
 	e.sb.SetUsage(nil)

@@ -51,7 +51,9 @@ func scopeDescription(name string) string {
 // space-separated, and validates it the way the authorize dialog does:
 // unknown names and the business_* names deprecated on 27 January 2025 are
 // rejected, and instagram_business_basic is required. Duplicates collapse.
-func parseScopes(raw string) ([]string, error) {
+// A rejection comes back as the dialog's message, in Instagram's own words
+// (hence the capital), rather than as a Go error.
+func parseScopes(raw string) (scopes []string, rejection string) {
 	fields := strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '+' })
 	var out []string
 	seen := map[string]bool{}
@@ -61,17 +63,17 @@ func parseScopes(raw string) ([]string, error) {
 		}
 		seen[f] = true
 		if strings.HasPrefix(f, "business_") && isKnownScope("instagram_"+f) {
-			return nil, fmt.Errorf("Invalid Scopes: %s. The business_* scopes were deprecated on January 27, 2025; use instagram_%s", f, f)
+			return nil, fmt.Sprintf("Invalid Scopes: %s. The business_* scopes were deprecated on January 27, 2025; use instagram_%s", f, f)
 		}
 		if !isKnownScope(f) {
-			return nil, fmt.Errorf("Invalid Scopes: %s", f)
+			return nil, "Invalid Scopes: " + f
 		}
 		out = append(out, f)
 	}
 	if !seen[ScopeBasic] {
-		return nil, fmt.Errorf("Invalid Scopes: %s is required", ScopeBasic)
+		return nil, "Invalid Scopes: " + ScopeBasic + " is required"
 	}
-	return out, nil
+	return out, ""
 }
 
 // intersectScopes returns the requested scopes the account may grant, in the

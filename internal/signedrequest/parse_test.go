@@ -14,10 +14,10 @@ const (
 	otherSecret = "fedcba9876543210fedcba9876543210"
 )
 
-// signRaw signs an arbitrary payload body, for the shapes Sign cannot produce
+// signRaw signs an arbitrary payload body with secret, for the shapes Sign cannot produce
 // (numeric user_id, bad JSON, missing fields).
-func signRaw(key, body string) string {
-	return signSegment(key, base64.RawURLEncoding.EncodeToString([]byte(body)))
+func signRaw(body string) string {
+	return signSegment(secret, base64.RawURLEncoding.EncodeToString([]byte(body)))
 }
 
 // signSegment signs a payload segment as given, so a value can pass the HMAC check and still
@@ -92,40 +92,40 @@ func TestParse(t *testing.T) {
 		{name: "three parts", value: valid + ".x", secrets: []string{secret}, wantErr: ErrMalformed},
 		{name: "bad base64 signature", value: "**." + payloadB64, secrets: []string{secret}, wantErr: ErrMalformed},
 		{name: "newline in signature", value: sig[:10] + "\n" + sig[10:] + "." + payloadB64, secrets: []string{secret}, wantErr: ErrMalformed},
-		{name: "payload altered to bad base64", value: signRaw(secret, "x")[:44] + "!!!!", secrets: []string{secret}, wantErr: ErrBadSignature},
+		{name: "payload altered to bad base64", value: signRaw("x")[:44] + "!!!!", secrets: []string{secret}, wantErr: ErrBadSignature},
 		{name: "signed bad base64 payload", value: signSegment(secret, "!!!!"), secrets: []string{secret}, wantErr: ErrMalformed},
 		{name: "signed payload with bad base64 length", value: signSegment(secret, "A"), secrets: []string{secret}, wantErr: ErrMalformed},
-		{name: "bad JSON", value: signRaw(secret, `{"algorithm":`), secrets: []string{secret}, wantErr: ErrMalformed},
-		{name: "JSON array", value: signRaw(secret, `[1,2]`), secrets: []string{secret}, wantErr: ErrMalformed},
+		{name: "bad JSON", value: signRaw(`{"algorithm":`), secrets: []string{secret}, wantErr: ErrMalformed},
+		{name: "JSON array", value: signRaw(`[1,2]`), secrets: []string{secret}, wantErr: ErrMalformed},
 		{
 			name: "numeric user_id beyond 2^53 kept exact", secrets: []string{secret},
-			value: signRaw(secret, `{"algorithm":"HMAC-SHA256","user_id":27640875392278831,"issued_at":1634206592}`),
+			value: signRaw(`{"algorithm":"HMAC-SHA256","user_id":27640875392278831,"issued_at":1634206592}`),
 			want:  Payload{Algorithm: "HMAC-SHA256", UserID: "27640875392278831", IssuedAt: 1634206592},
 		},
 		{
 			name: "Basic Display deauthorize sample", secrets: []string{secret},
-			value: signRaw(secret, `{"user_id":"0","algorithm":"HMAC-SHA256","issued_at":1634206592}`),
+			value: signRaw(`{"user_id":"0","algorithm":"HMAC-SHA256","issued_at":1634206592}`),
 			want:  Payload{Algorithm: "HMAC-SHA256", UserID: "0", IssuedAt: 1634206592},
 		},
 		{
 			name: "fractional user_id", secrets: []string{secret}, wantErr: ErrMalformed,
-			value: signRaw(secret, `{"algorithm":"HMAC-SHA256","user_id":1.5}`),
+			value: signRaw(`{"algorithm":"HMAC-SHA256","user_id":1.5}`),
 		},
 		{
 			name: "negative user_id", secrets: []string{secret}, wantErr: ErrMalformed,
-			value: signRaw(secret, `{"algorithm":"HMAC-SHA256","user_id":-1}`),
+			value: signRaw(`{"algorithm":"HMAC-SHA256","user_id":-1}`),
 		},
 		{
 			name: "missing user_id", secrets: []string{secret}, wantErr: ErrMissingUserID,
-			value: signRaw(secret, `{"algorithm":"HMAC-SHA256","issued_at":1}`),
+			value: signRaw(`{"algorithm":"HMAC-SHA256","issued_at":1}`),
 		},
 		{
 			name: "null user_id", secrets: []string{secret}, wantErr: ErrMissingUserID,
-			value: signRaw(secret, `{"algorithm":"HMAC-SHA256","user_id":null}`),
+			value: signRaw(`{"algorithm":"HMAC-SHA256","user_id":null}`),
 		},
 		{
 			name: "issued_at as string", secrets: []string{secret}, wantErr: ErrMalformed,
-			value: signRaw(secret, `{"algorithm":"HMAC-SHA256","user_id":"1","issued_at":"1"}`),
+			value: signRaw(`{"algorithm":"HMAC-SHA256","user_id":"1","issued_at":"1"}`),
 		},
 	}
 	for _, tt := range tests {

@@ -92,10 +92,10 @@ func run(ctx context.Context, cfg config) (res *Results, err error) {
 		name string
 		fn   func(context.Context) error
 	}{
-		{"convergence", b.convergence},
-		{"refresh", b.refreshWave},
-		{"idle", b.idle},
-		{"logins", b.logins},
+		{scenarioConvergence, b.convergence},
+		{scenarioRefresh, b.refreshWave},
+		{scenarioIdle, b.idle},
+		{scenarioLogins, b.logins},
 	}
 	for _, s := range steps {
 		if !cfg.Scenarios[s.name] {
@@ -113,7 +113,8 @@ func run(ctx context.Context, cfg config) (res *Results, err error) {
 
 // logf prints a progress line.
 func (b *bench) logf(format string, args ...any) {
-	fmt.Fprintf(b.out, "%s bench: %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+	// Progress lines are best effort: a failed write to the terminal has nowhere to go.
+	_, _ = fmt.Fprintf(b.out, "%s bench: %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
 }
 
 // start brings up the control plane and the sandbox and the harness's clients; the manager
@@ -243,13 +244,13 @@ func (b *bench) stopAll() error {
 	return errors.Join(errs...)
 }
 
-// startManager (re)starts bin/manager with the harness's flags and the run's extra ones.
+// startManager (re)starts bin/manager with the harness's flags and the run's -manager-args.
 // Its log accumulates across restarts in manager.log.
-func (b *bench) startManager(ctx context.Context, extra ...string) error {
+func (b *bench) startManager(ctx context.Context) error {
 	if err := b.stopManager(); err != nil {
 		return err
 	}
-	args := append([]string{"--zap-log-level=info"}, extra...)
+	args := []string{"--zap-log-level=info"}
 	b.pprofAddr = ""
 	if b.cfg.Profile != "" {
 		addr, err := devenv.FreeAddr()

@@ -63,9 +63,17 @@ type config struct {
 	Profile string
 }
 
+// The scenarios' names, as -scenarios takes them.
+const (
+	scenarioConvergence = "convergence"
+	scenarioRefresh     = "refresh"
+	scenarioIdle        = "idle"
+	scenarioLogins      = "logins"
+)
+
 // allScenarios is the order scenarios run in: refresh reuses the connections convergence
 // made ready.
-var allScenarios = []string{"convergence", "refresh", "idle", "logins"}
+var allScenarios = []string{scenarioConvergence, scenarioRefresh, scenarioIdle, scenarioLogins}
 
 func main() {
 	cfg, err := parseFlags(os.Args[1:])

@@ -237,7 +237,7 @@ func (b *bench) sandboxCalls(from, to time.Time) ([]sandboxCall, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: closing it loses nothing
 	var out []sandboxCall
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -369,7 +369,7 @@ func cpuDiff(after, before map[string]time.Duration) string {
 		list = append(list, kv{"other programs", m - ours})
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].d > list[j].d })
-	var parts []string
+	parts := make([]string, 0, len(list))
 	for _, x := range list {
 		parts = append(parts, fmt.Sprintf("%s %.1fs", x.name, x.d.Seconds()))
 	}

@@ -196,7 +196,7 @@ func methods(m map[string]float64, n int) string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var parts []string
+	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
 		parts = append(parts, fmt.Sprintf("%s %.2f", k, m[k]/float64(n)))
 	}
@@ -210,7 +210,7 @@ func perConn(m map[string]float64, n int) string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var parts []string
+	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
 		parts = append(parts, fmt.Sprintf("%s %.2f", k, m[k]/float64(n)))
 	}

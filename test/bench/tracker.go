@@ -191,11 +191,3 @@ func (t *tracker) waitAll(ctx context.Context, ns string, n int, timeout time.Du
 func isReady(c *igv1.InstagramConnection) bool {
 	return meta.IsStatusConditionTrue(c.Status.Conditions, igv1.ConditionReady)
 }
-
-// readyReason returns the Ready condition's reason, or "" without one.
-func readyReason(c *igv1.InstagramConnection) string {
-	if cond := meta.FindStatusCondition(c.Status.Conditions, igv1.ConditionReady); cond != nil {
-		return cond.Reason
-	}
-	return ""
-}

@@ -22,13 +22,15 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/igconnect/igconnect/test/deploy/deploycheck"
 )
 
 var _ = Describe("config/samples", func() {
 	It("is accepted by the API server, CRD validation included", func() {
 		objs, err := render("config/samples")
 		Expect(err).NotTo(HaveOccurred())
-		var kinds []string
+		kinds := make([]string, 0, len(objs))
 		for _, o := range objs {
 			kinds = append(kinds, o.GetKind())
 		}
@@ -36,12 +38,12 @@ var _ = Describe("config/samples", func() {
 			"a GitOps-style connection, and an import: its Secret and its connection")
 
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "samples"}}
-		Expect(k8sClient.Create(ctx, ns)).To(Succeed())
+		Expect(env.Client.Create(ctx, ns)).To(Succeed())
 		for _, o := range objs {
 			o = o.DeepCopy()
 			o.SetNamespace(ns.Name)
-			Expect(k8sClient.Apply(ctx, client.ApplyConfigurationFromUnstructured(o),
-				fieldOwner, client.ForceOwnership, client.DryRunAll)).To(Succeed(), "dry-run apply %s", describe(o))
+			Expect(env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(o),
+				deploycheck.FieldOwner, client.ForceOwnership, client.DryRunAll)).To(Succeed(), "dry-run apply %s", deploycheck.Describe(o))
 		}
 	})
 })

@@ -36,7 +36,7 @@ var _ = Describe("igconnect with short token lifetimes", Ordered, func() {
 
 		conn := s.connection(name)
 		Expect(conn.Status.NextRefreshTime.Time).To(BeTemporally("~",
-			conn.Status.TokenIssuedAt.Time.Add(tokenLifetime*2/3), time.Second), "two thirds of the lifetime")
+			conn.Status.TokenIssuedAt.Add(tokenLifetime*2/3), time.Second), "two thirds of the lifetime")
 
 		for rotation := 1; rotation <= 2; rotation++ {
 			By(fmt.Sprintf("waiting for rotation %d", rotation))
@@ -49,7 +49,7 @@ var _ = Describe("igconnect with short token lifetimes", Ordered, func() {
 			conn = s.connection(name)
 			Expect(conn.Status.LastRefreshTime).NotTo(BeNil())
 			Expect(conn.Status.FailedRefreshAttempts).To(BeZero())
-			Expect(conn.Status.ExpiresAt.Time).To(BeTemporally("~", conn.Status.TokenIssuedAt.Time.Add(tokenLifetime), time.Second))
+			Expect(conn.Status.ExpiresAt.Time).To(BeTemporally("~", conn.Status.TokenIssuedAt.Add(tokenLifetime), time.Second))
 		}
 
 		events := &eventsv1.EventList{}

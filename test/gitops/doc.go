@@ -14,7 +14,9 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package gitops holds the tests of how GitOps tools see an InstagramConnection: the status
-// that kstatus (Flux's health checks, `kubectl wait`-style tooling, cli-utils appliers)
-// computes from the conditions the reconciler writes.
+// Package gitops holds the tests of how GitOps tools see an InstagramConnection, for every
+// state the reconciler writes (states_test.go): the status kstatus computes (Flux without
+// healthCheckExprs, `kubectl wait`-style tooling, cli-utils appliers), the health Argo CD's
+// Lua script of docs/gitops gives in gopher-lua, and the status Flux's CEL healthCheckExprs
+// of docs/gitops.md give in cel-go.
 package gitops

@@ -18,156 +18,20 @@ package gitops
 
 import (
 	"testing"
-	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
-
-	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 )
-
-// The connection states below are built the way the reconciler writes them
-// (internal/controller/status.go): every condition carries the generation it was computed
-// from, status.observedGeneration too, Ready and Degraded move together, and
-// status.authorizationURL is set only while a person is needed.
-
-var (
-	t0        = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	issuedAt  = metav1.NewTime(t0.Add(-24 * time.Hour))
-	expiresAt = metav1.NewTime(t0.Add(59 * 24 * time.Hour))
-	nextAt    = metav1.NewTime(t0.Add(39 * 24 * time.Hour))
-)
-
-const authURL = "https://ig.example.com/auth/instagram/start?ticket=AAAA.BBBB"
-
-// connection returns a connection at generation gen whose status was computed from
-// observed, with the given Ready and Degraded conditions (nil: absent).
-func connection(gen, observed int64, ready, degraded *metav1.Condition) *igv1.InstagramConnection {
-	c := &igv1.InstagramConnection{
-		TypeMeta: metav1.TypeMeta{APIVersion: igv1.GroupVersion.String(), Kind: "InstagramConnection"},
-		ObjectMeta: metav1.ObjectMeta{Name: "acme", Namespace: "marketing", Generation: gen,
-			UID: "0b8e2a9c-1111-4c1e-9d3a-5f0c2f7e0001", CreationTimestamp: metav1.NewTime(t0.Add(-48 * time.Hour))},
-		Spec: igv1.InstagramConnectionSpec{SecretName: "acme-instagram-token",
-			Scopes: []igv1.Scope{igv1.ScopeBasic, igv1.ScopeContentPublish}},
-	}
-	c.Status.ObservedGeneration = observed
-	for _, cond := range []*metav1.Condition{ready, degraded} {
-		if cond != nil {
-			cond.ObservedGeneration = observed
-			cond.LastTransitionTime = metav1.NewTime(t0)
-			c.Status.Conditions = append(c.Status.Conditions, *cond)
-		}
-	}
-	return c
-}
-
-func cond(typ string, s metav1.ConditionStatus, reason, message string) *metav1.Condition {
-	return &metav1.Condition{Type: typ, Status: s, Reason: reason, Message: message}
-}
-
-// noFailures is the Degraded condition of a connection whose last Instagram call succeeded.
-func noFailures() *metav1.Condition {
-	return cond(igv1.ConditionDegraded, metav1.ConditionFalse, igv1.ReasonNoFailures, "no Instagram call is failing")
-}
-
-// connected is a connection with a usable token, as setReady and setTokenStatus leave it.
-func connected(gen, observed int64, degraded *metav1.Condition) *igv1.InstagramConnection {
-	c := connection(gen, observed, cond(igv1.ConditionReady, metav1.ConditionTrue, igv1.ReasonConnected,
-		"token valid until 2026-12-30T12:00:00Z; next refresh at 2026-12-10T12:00:00Z"), degraded)
-	c.Status.UserID, c.Status.Username, c.Status.AccountType = "17841400000000001", "acme", "BUSINESS"
-	c.Status.GrantedScopes = []string{"instagram_business_basic", "instagram_business_content_publish"}
-	c.Status.TokenIssuedAt, c.Status.ExpiresAt, c.Status.NextRefreshTime = &issuedAt, &expiresAt, &nextAt
-	return c
-}
-
-// needsPerson is a connection with Ready=False for reason, as needsLogin or setNotReady leave
-// it: no refresh scheduled, Degraded cleared, a login link offered, and (syncStalled) Stalled
-// mirroring Ready for every reason but AwaitingAuthorization.
-func needsPerson(reason, message string) *igv1.InstagramConnection {
-	c := notReady(reason, message)
-	c.Status.AuthorizationURL = authURL
-	return c
-}
-
-// notReady is a connection with Ready=False for reason and the Stalled condition the
-// reconciler derives from it.
-func notReady(reason, message string) *igv1.InstagramConnection {
-	c := connection(1, 1, cond(igv1.ConditionReady, metav1.ConditionFalse, reason, message), noFailures())
-	if reason != igv1.ReasonAwaitingAuthorization {
-		stalled := cond(igv1.ConditionStalled, metav1.ConditionTrue, reason, message)
-		stalled.ObservedGeneration, stalled.LastTransitionTime = 1, metav1.NewTime(t0)
-		c.Status.Conditions = append(c.Status.Conditions, *stalled)
-	}
-	return c
-}
 
 func TestKStatusOfConnections(t *testing.T) {
-	deleting := connected(2, 2, noFailures())
-	deleting.DeletionTimestamp = &metav1.Time{Time: t0}
-	deleting.Finalizers = []string{"example.com/hold"} // a deleted object is only seen with one
-
-	importing := connection(1, 1, cond(igv1.ConditionReady, metav1.ConditionUnknown, igv1.ReasonInstagramUnavailable,
-		"could not validate the imported token yet; see the Degraded condition"),
-		cond(igv1.ConditionDegraded, metav1.ConditionTrue, igv1.ReasonInstagramUnavailable,
-			"attempt 1 failed, next at 2026-11-01T12:01:00Z: Instagram answered 503"))
-
-	tests := []struct {
-		name string
-		conn *igv1.InstagramConnection
-		want status.Status
-	}{
-		// The one GitOps tools wait for.
-		{"Ready=True Connected, observedGeneration current", connected(2, 2, noFailures()), status.CurrentStatus},
-		// The token is still usable and the refresh is retried: kstatus ignores Degraded.
-		{"Ready=True Connected, Degraded=True RateLimited", connected(2, 2, cond(igv1.ConditionDegraded,
-			metav1.ConditionTrue, igv1.ReasonRateLimited, "attempt 2 failed, next at 2026-11-01T12:02:00Z")),
-			status.CurrentStatus},
-		{"Ready=True Connected, Degraded=True ConfigurationError", connected(2, 2, cond(igv1.ConditionDegraded,
-			metav1.ConditionTrue, igv1.ReasonConfigurationError, "Invalid platform app")), status.CurrentStatus},
-		// The spec changed and the reconciler has not caught up yet.
-		{"Ready=True Connected, observedGeneration stale", connected(3, 2, noFailures()), status.InProgressStatus},
-		// Just applied, not yet reconciled: no status at all. kstatus cannot tell this from
-		// a resource that has no status, and calls it Current.
-		{"no status yet", connection(1, 0, nil, nil), status.CurrentStatus},
-		// Awaiting the first login is the normal state of a connection applied from Git:
-		// in progress, not failed.
-		{"Ready=False AwaitingAuthorization", needsPerson(igv1.ReasonAwaitingAuthorization,
-			"no token yet: open status.authorizationURL and log in with the Instagram account"), status.InProgressStatus},
-		// Every other Ready=False needs a person: Stalled=True makes kstatus say Failed, so a
-		// Flux Kustomization fails at once instead of waiting for its timeout.
-		{"Ready=False ReauthorizationRequired", needsPerson(igv1.ReasonReauthorizationRequired,
-			"Instagram rejected the token; a person must log in again through status.authorizationURL"),
-			status.FailedStatus},
-		{"Ready=False AccountActionRequired", needsPerson(igv1.ReasonAccountActionRequired,
-			"Instagram reports a problem with the account"), status.FailedStatus},
-		{"Ready=False TokenExpired", needsPerson(igv1.ReasonTokenExpired,
-			"the token expired at 2026-10-30T12:00:00Z without a refresh"), status.FailedStatus},
-		{"Ready=False Deauthorized", needsPerson(igv1.ReasonDeauthorized,
-			"the Instagram user removed the app"), status.FailedStatus},
-		{"Ready=False AccountMismatch", needsPerson(igv1.ReasonAccountMismatch,
-			"the token belongs to @other, but spec.instagramUserID is 17841400000000001"), status.FailedStatus},
-		{"Ready=False SecretConflict", notReady(igv1.ReasonSecretConflict,
-			"Secret acme-instagram-token belongs to another object"), status.FailedStatus},
-		{"Ready=False AppCredentialsMissing", notReady(igv1.ReasonAppCredentialsMissing,
-			"no Instagram app credentials"), status.FailedStatus},
-		// An imported token whose validation is being retried.
-		{"Ready=Unknown while an import is retried", importing, status.InProgressStatus},
-		{"being deleted", deleting, status.TerminatingStatus},
-	}
-	for _, tt := range tests {
+	for _, tt := range states() {
 		t.Run(tt.name, func(t *testing.T) {
-			obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(tt.conn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := status.Compute(&unstructured.Unstructured{Object: obj})
+			res, err := status.Compute(&unstructured.Unstructured{Object: unstructuredOf(t, tt.conn)})
 			if err != nil {
 				t.Fatalf("kstatus: %v", err)
 			}
-			if res.Status != tt.want {
-				t.Errorf("kstatus = %s (%q), want %s", res.Status, res.Message, tt.want)
+			if res.Status != tt.kstatus {
+				t.Errorf("kstatus = %s (%q), want %s", res.Status, res.Message, tt.kstatus)
 			}
 			t.Logf("kstatus %s: %s", res.Status, res.Message)
 		})

@@ -265,8 +265,8 @@ func (s *stack) addManager(ctx context.Context, t *testing.T, leaderElect bool) 
 
 // importConnection creates a connection the way a person imports a token: a Secret with
 // just access_token (a long-lived token of account, as the App Dashboard gives) and a
-// connection naming it. It returns the token.
-func (s *stack) importConnection(ctx context.Context, t *testing.T, name, account string) string {
+// connection naming it. The token is remembered in s.imported.
+func (s *stack) importConnection(ctx context.Context, t *testing.T, name, account string) {
 	t.Helper()
 	// Older than the sandbox's minimum refresh age, so the refresh the import makes (the
 	// only call that reports an expiry) succeeds.
@@ -291,7 +291,6 @@ func (s *stack) importConnection(ctx context.Context, t *testing.T, name, accoun
 	if err := s.c.kube.Create(ctx, conn); err != nil {
 		t.Fatal(err)
 	}
-	return tok.AccessToken
 }
 
 // connection reads a connection.
@@ -373,7 +372,7 @@ func (s *stack) consistent(ctx context.Context, name string, allowDegraded bool)
 	// The manager dates a refreshed token from the start of the reconcile that refreshed it,
 	// to the second, so its expiry may come early by the call's duration (at most the
 	// client's 10s timeout), never late.
-	case st.ExpiresAt.Time.After(info.ExpiresAt.Add(time.Second)) || st.ExpiresAt.Time.Before(info.ExpiresAt.Add(-11*time.Second)):
+	case st.ExpiresAt.After(info.ExpiresAt.Add(time.Second)) || st.ExpiresAt.Time.Before(info.ExpiresAt.Add(-11*time.Second)):
 		return fmt.Errorf("%s: status says the token expires at %s, the sandbox at %s", name, st.ExpiresAt.UTC(), info.ExpiresAt.UTC())
 	case !metav1.IsControlledBy(secret, conn):
 		return fmt.Errorf("%s: the Secret is not owned by the connection", name)

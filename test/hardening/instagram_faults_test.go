@@ -78,11 +78,10 @@ func TestInstagramFaults(t *testing.T) {
 	ctx := testContext(t, 10*time.Minute)
 	mgr := s.mgrs[0]
 	account := map[string]sandbox.Account{}
-	var names []string
-	for i, name := range append(append(caseNames(retry, func(r retryCase) string { return r.name }),
-		caseNames(person, func(p personCase) string { return p.name })...), bystanders...) {
+	names := append(append(caseNames(retry, func(r retryCase) string { return r.name }),
+		caseNames(person, func(p personCase) string { return p.name })...), bystanders...)
+	for i, name := range names {
 		account[name] = s.accounts[i]
-		names = append(names, name)
 		s.importConnection(ctx, t, name, s.accounts[i].Username)
 	}
 	if !scenario(t, "import", func(t *testing.T) { s.settle(t, 60*time.Second, false, names...) }) {
@@ -134,7 +133,7 @@ func TestInstagramFaults(t *testing.T) {
 			// The back-off starts at the failure: no sooner than the wait, no later than
 			// the wait after Degraded was seen.
 			if next := conn.Status.NextRefreshTime; next != nil &&
-				(next.Time.Before(asked.Add(rc.wait-2*time.Second)) || next.Time.After(failedAt.Add(rc.wait+2*time.Second))) {
+				(next.Time.Before(asked.Add(rc.wait-2*time.Second)) || next.After(failedAt.Add(rc.wait+2*time.Second))) {
 				t.Errorf("next attempt at %s, want %s after the failure (between %s and %s)", next.UTC(), rc.wait,
 					asked.Add(rc.wait).UTC(), failedAt.Add(rc.wait).UTC())
 			}
@@ -158,7 +157,7 @@ func TestInstagramFaults(t *testing.T) {
 			if err := pc.spoil(ctx, tokens0[pc.name], acct.Username); err != nil {
 				t.Fatal(err)
 			}
-			report.fault("instagram "+pc.name, 1)
+			report.fault("instagram " + pc.name)
 			s.requestRefresh(ctx, t, pc.name)
 			var conn *igv1.InstagramConnection
 			waitFor(t, 30*time.Second, 100*time.Millisecond, pc.name+" Ready=False", func() (bool, string) {

@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -113,15 +112,4 @@ func pick[T any](short, longer T) T {
 		return longer
 	}
 	return short
-}
-
-// slug turns a test name into a name usable in paths and namespaces.
-func slug(s string) string {
-	s = strings.ToLower(s)
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			return r
-		}
-		return '-'
-	}, s)
 }

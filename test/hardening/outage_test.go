@@ -76,7 +76,7 @@ func TestAPIServerOutage(t *testing.T) {
 					_ = c.cp.StartAPIServer()
 				}
 			}()
-			report.fault("process kube-apiserver stopped", 1)
+			report.fault("process kube-apiserver stopped")
 			// Instagram answers the refreshes under way while the API server is away. (No new
 			// one starts: the manager reads the Secret from the API server before a refresh.)
 			waitFor(t, 30*time.Second, 50*time.Millisecond, "the refreshes under way answered", func() (bool, string) {

@@ -82,7 +82,7 @@ func TestProcessFaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("killed at %s", time.Now().UTC().Format("15:04:05.000"))
-			report.fault("process manager SIGKILL during a wave", 1)
+			report.fault("process manager SIGKILL during a wave")
 			kills++
 			t.Logf("killed the manager after %d of %d refresh calls of the wave (aimed at %d)",
 				s.calls(ctx, t)[sandbox.EndpointRefresh]-base, len(wave), k)
@@ -125,7 +125,7 @@ func TestProcessFaults(t *testing.T) {
 		if err := replicas[leader].Kill(); err != nil {
 			t.Fatal(err)
 		}
-		report.fault("process leader SIGKILL", 1)
+		report.fault("process leader SIGKILL")
 		kills++
 
 		// Without a leader, logins still work on the other replica.
@@ -147,8 +147,8 @@ func TestProcessFaults(t *testing.T) {
 	scenario(t, "refresh-accounting", func(t *testing.T) {
 		acct := s.accountRefreshes(ctx, t, chains, processTTL*2/3, names...)
 		report.refreshed(acct.stored, acct.redone, len(acct.needless))
-		if max := kills * n; acct.redone > max {
-			t.Errorf("%d refreshes made again after %d kills of %d connections, want at most %d", acct.redone, kills, n, max)
+		if most := kills * n; acct.redone > most {
+			t.Errorf("%d refreshes made again after %d kills of %d connections, want at most %d", acct.redone, kills, n, most)
 		}
 		t.Logf("%d refreshes stored, %d made again after a lost result %v, %d needless", acct.stored, acct.redone,
 			acct.redoneAt, len(acct.needless))

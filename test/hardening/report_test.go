@@ -43,11 +43,11 @@ type scenarioResult struct {
 	duration time.Duration
 }
 
-// fault records n injected faults of kind.
-func (f *figures) fault(kind string, n int) {
+// fault records one injected fault of kind.
+func (f *figures) fault(kind string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.faults[kind] += n
+	f.faults[kind]++
 }
 
 // spoiled records n Instagram calls answered with an injected fault.

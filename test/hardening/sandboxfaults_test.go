@@ -57,7 +57,7 @@ func (s *stack) inject(ctx context.Context, t *testing.T, f fault) {
 		body, _ := io.ReadAll(resp.Body)
 		t.Fatalf("inject %+v: HTTP %d %s", f, resp.StatusCode, body)
 	}
-	report.fault("instagram "+f.String(), 1)
+	report.fault("instagram " + f.String())
 }
 
 // clearFaults removes every fault and releases hung requests.
