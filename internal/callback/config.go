@@ -135,8 +135,9 @@ type Config struct {
 	Log logr.Logger
 }
 
-// withDefaults validates cfg and returns it with its defaults filled in.
-func (cfg Config) withDefaults() (Config, error) {
+// missingDependencies lists the collaborators cfg lacks: the server refuses to start without
+// them rather than fail on the first request.
+func (cfg Config) missingDependencies() []error {
 	var errs []error
 	missing := func(name string) { errs = append(errs, fmt.Errorf("callback: Config.%s is required", name)) }
 	if cfg.Client == nil {
@@ -161,6 +162,13 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Replay == nil {
 		missing("Replay")
 	}
+	return errs
+}
+
+// withDefaults validates cfg and returns it with its defaults filled in.
+func (cfg Config) withDefaults() (Config, error) {
+	errs := cfg.missingDependencies()
+	missing := func(name string) { errs = append(errs, fmt.Errorf("callback: Config.%s is required", name)) }
 	if cfg.Clock == nil {
 		cfg.Clock = clock.RealClock{}
 	}

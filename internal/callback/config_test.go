@@ -90,7 +90,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	b := e.newBrowser()
 	state := b.start("").Query().Get("state")
-	code := e.code("", "")
+	code := e.code("")
 	q := CallbackPath + callbackQuery(code, state)
 	if r := b.get(q); r.status != http.StatusOK {
 		t.Fatalf("login: %d", r.status)

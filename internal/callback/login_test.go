@@ -94,7 +94,7 @@ func TestLoginCreatesConnectionAndSecret(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	b := e.newBrowser()
 	state := b.start("").Query().Get("state")
-	code := e.code("", "")
+	code := e.code("")
 	r := b.get(CallbackPath + callbackQuery(code, state))
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d, body %s", r.status, r.body)
@@ -175,7 +175,7 @@ func TestLoginCreatesConnectionAndSecret(t *testing.T) {
 func TestLoginAgainUpdatesTheSameConnection(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	b := e.newBrowser()
-	if r := b.login(""); r.status != http.StatusOK {
+	if r := b.login(); r.status != http.StatusOK {
 		t.Fatalf("first login: %d %s", r.status, r.body)
 	}
 	name := "ig-" + defaultUserID
@@ -183,7 +183,7 @@ func TestLoginAgainUpdatesTheSameConnection(t *testing.T) {
 	uid := e.connection(connNS, name).UID
 
 	e.clock.Step(time.Hour)
-	if r := e.newBrowser().login(""); r.status != http.StatusOK {
+	if r := e.newBrowser().login(); r.status != http.StatusOK {
 		t.Fatalf("second login: %d %s", r.status, r.body)
 	}
 	conns := &igv1.InstagramConnectionList{}
@@ -218,7 +218,7 @@ func TestLoginWithoutExpiresInAssumesTheTokenLifetime(t *testing.T) {
 		instagram: func(ig Instagram) Instagram { return noExpiresIn{ig} },
 		configure: func(c *Config) { c.TokenLifetime = 50 * 24 * time.Hour },
 	})
-	if r := e.newBrowser().login(""); r.status != http.StatusOK {
+	if r := e.newBrowser().login(); r.status != http.StatusOK {
 		t.Fatalf("login: %d %s", r.status, pageText(r.body))
 	}
 	s := e.secret(connNS, "ig-"+defaultUserID+"-token")
@@ -239,7 +239,7 @@ func TestConcurrentFirstLoginsMakeOneConnection(t *testing.T) {
 	for i := range browsers {
 		browsers[i] = e.newBrowser()
 		states[i] = browsers[i].start("").Query().Get("state")
-		codes[i] = e.code("", "")
+		codes[i] = e.code("")
 	}
 	var wg sync.WaitGroup
 	statuses := make([]int, n)
@@ -294,7 +294,7 @@ func loginUsesPinned(t *testing.T, cached bool, acme, other, ownApp *igv1.Instag
 			c.Cache = nil
 		}
 	}})
-	r := e.newBrowser().login("")
+	r := e.newBrowser().login()
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
@@ -326,7 +326,7 @@ func TestLoginChecksCachedCandidatesAgainstTheAPIServer(t *testing.T) {
 		WithObjects(pinned).Build()
 	unpinned := connectionObj(connNS, "acme", "uid-acme")
 	e := newEnv(t, envOptions{objects: []client.Object{unpinned}, configure: func(c *Config) { c.Cache = stale }})
-	if r := e.newBrowser().login(""); r.status != http.StatusOK {
+	if r := e.newBrowser().login(); r.status != http.StatusOK {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
 	if e.connection(connNS, "ig-"+defaultUserID) == nil {
@@ -359,7 +359,7 @@ func TestTicketLogin(t *testing.T) {
 	if q.Get("scope") != "instagram_business_basic,instagram_business_content_publish" {
 		t.Errorf("scope %q, want the connection's scopes", q.Get("scope"))
 	}
-	r := b.get(CallbackPath + callbackQuery(e.code("", appID), q.Get("state")))
+	r := b.get(CallbackPath + callbackQuery(e.code(appID), q.Get("state")))
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
@@ -380,7 +380,7 @@ func TestTicketLogin(t *testing.T) {
 
 func TestSuccessURL(t *testing.T) {
 	e := newEnv(t, envOptions{configure: func(c *Config) { c.SuccessURL = "https://app.example.test/connected" }})
-	r := e.newBrowser().login("")
+	r := e.newBrowser().login()
 	if r.status != http.StatusFound || r.header.Get("Location") != "https://app.example.test/connected" {
 		t.Fatalf("status %d Location %q, want 302 to the success URL", r.status, r.header.Get("Location"))
 	}
@@ -393,7 +393,7 @@ func TestTrailingFragmentIsStripped(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	b := e.newBrowser()
 	state := b.start("").Query().Get("state")
-	r := b.get(CallbackPath + callbackQuery(e.code("", "")+"#_", state))
+	r := b.get(CallbackPath + callbackQuery(e.code("")+"#_", state))
 	if r.status != http.StatusOK {
 		t.Fatalf("a code with #_ was refused: %d %s", r.status, r.body)
 	}
@@ -442,7 +442,7 @@ func TestExchange(t *testing.T) {
 	if claims, err := e.signer.VerifyState(state, cookieValue(t, b)); err != nil || claims.Flow != oauthstate.FlowJSON {
 		t.Fatalf("flow=json did not mint a JSON-flow state: %+v %v", claims, err)
 	}
-	body, _ := json.Marshal(map[string]string{"code": e.code("", "") + "#_", "state": state})
+	body, _ := json.Marshal(map[string]string{"code": e.code("") + "#_", "state": state})
 	r := b.post(ExchangePath, "application/json", body)
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d: %s", r.status, r.body)

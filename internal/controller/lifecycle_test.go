@@ -161,14 +161,14 @@ func (f *fixture) eventReasons() []string {
 	return reasons
 }
 
-// eventMessages returns the messages of the connection's events with reason.
-func (f *fixture) eventMessages(reason string) func() []string {
+// connectedMessages returns the messages of the connection's Connected events.
+func (f *fixture) connectedMessages() func() []string {
 	return func() []string {
 		list := &eventsv1.EventList{}
 		Expect(k8sClient.List(ctx, list, client.InNamespace(f.conn.Namespace))).To(Succeed())
 		var messages []string
 		for _, e := range list.Items {
-			if e.Regarding.Name == f.conn.Name && e.Regarding.Kind == "InstagramConnection" && e.Reason == reason {
+			if e.Regarding.Name == f.conn.Name && e.Regarding.Kind == "InstagramConnection" && e.Reason == igv1.ReasonConnected {
 				messages = append(messages, e.Note)
 			}
 		}
@@ -240,9 +240,9 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 		// One event tells both the import and the connection: Connected, naming the Secret.
 		imported := And(HavePrefix("Imported the token of @%s (%s) from Secret %s; ", f.account.Username,
 			f.account.UserID, f.secretKey().Name), ContainSubstring("token valid until"))
-		Eventually(f.eventMessages(igv1.ReasonConnected)).Should(ConsistOf(imported))
+		Eventually(f.connectedMessages()).Should(ConsistOf(imported))
 		f.settle()
-		Consistently(f.eventMessages(igv1.ReasonConnected), "1s").Should(ConsistOf(imported))
+		Consistently(f.connectedMessages(), "1s").Should(ConsistOf(imported))
 	})
 
 	It("makes no Instagram call while nothing is due", func() {
@@ -362,9 +362,9 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 		Expect(s.Annotations).NotTo(HaveKey(igv1.AnnotationTokenRejected))
 		token = string(s.Data["access_token"])
 		// Ready turned True again and a token was imported: one event says both.
-		Eventually(f.eventMessages(igv1.ReasonConnected)).Should(HaveLen(2))
+		Eventually(f.connectedMessages()).Should(HaveLen(2))
 		f.settle()
-		Consistently(f.eventMessages(igv1.ReasonConnected), "1s").Should(And(HaveLen(2),
+		Consistently(f.connectedMessages(), "1s").Should(And(HaveLen(2),
 			HaveEach(HavePrefix("Imported the token of @%s", f.account.Username))))
 	})
 
@@ -491,9 +491,9 @@ var _ = Describe("An imported token with a known expiry", func() {
 		later := expires.Add(5 * day)
 		f.putToken(f.issue(sandbox.LongLived, 5*day), map[string]string{"expires_at": later.Format(time.RFC3339)})
 		Eventually(f.connection()).Should(HaveField("Status.ExpiresAt.Time", BeTemporally("==", later)))
-		Eventually(f.eventMessages(igv1.ReasonConnected)).Should(HaveLen(2))
+		Eventually(f.connectedMessages()).Should(HaveLen(2))
 		f.settle()
-		Consistently(f.eventMessages(igv1.ReasonConnected), "1s").Should(And(HaveLen(2),
+		Consistently(f.connectedMessages(), "1s").Should(And(HaveLen(2),
 			HaveEach(HavePrefix("Imported the token of @%s", f.account.Username))))
 	})
 

@@ -138,7 +138,7 @@ func TestRefreshNotRepeatedWhileTheSecretCannotBeWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	if tok := tokenInSecret(); tok != "IGAArefreshed2" || ig.refreshes != 2 || got.Status.ExpiresAt == nil ||
-		!got.Status.ExpiresAt.Time.After(clk.Now()) {
+		!got.Status.ExpiresAt.After(clk.Now()) {
 		t.Fatalf("after the old token expired: Secret %q, %d refreshes, status %+v", tok, ig.refreshes, got.Status)
 	}
 

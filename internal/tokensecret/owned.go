@@ -1,8 +1,6 @@
 package tokensecret
 
 import (
-	"bytes"
-
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 )
@@ -17,7 +15,7 @@ func ownedKeys(s *corev1.Secret, fieldOwner string) keys {
 			continue
 		}
 		set := &fieldpath.Set{}
-		if err := set.FromJSON(bytes.NewReader(mf.FieldsV1.Raw)); err != nil {
+		if err := set.FromJSON(mf.FieldsV1.GetRawReader()); err != nil {
 			continue // unreadable: rely on the values alone
 		}
 		set.Leaves().Iterate(func(p fieldpath.Path) {

@@ -217,7 +217,7 @@ func TestHoldsSeesEveryDifferenceAReaderWould(t *testing.T) {
 	}
 	// ownedLabel is a managedFields entry of igconnect's that set the label "team".
 	ownedLabel := []metav1.ManagedFieldsEntry{{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationApply,
-		FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{"f:team":{}}}}`)}}}
+		FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:metadata":{"f:labels":{"f:team":{}}}}`)}}
 	cases := map[string]struct {
 		mutate func(*corev1.Secret)
 		holds  bool

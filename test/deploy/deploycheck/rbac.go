@@ -151,8 +151,8 @@ func ManagerAccess(operatorNS, managed, other string, clusterWide bool) []Access
 		{"create", "", events, "", operatorNS, true},
 		{"create", "", events, "", managed, false},
 		{"create", "events.k8s.io", events, "", managed, true},
-		{"watch", "", secrets, "", managed, true}, //nolint:goconst // as above
-		{"update", "", secrets, "", managed, false}, // writes are applies and patches
+		{"watch", "", secrets, "", managed, true},                          //nolint:goconst // as above
+		{"update", "", secrets, "", managed, false},                        // writes are applies and patches
 		{"create", connections, "instagramconnections", "", managed, true}, //nolint:goconst // as above
 		{"patch", connections, "instagramconnections", "status", managed, true},
 		{"update", connections, "instagramconnections", "status", managed, false},
