@@ -116,9 +116,10 @@ run: build ## Run igconnect here: a local control plane and the Instagram sandbo
 ##@ Build
 
 .PHONY: build
-build: ## Build bin/manager and bin/instagram-sandbox.
+build: ## Build bin/manager, bin/instagram-sandbox and bin/kubectl-igconnect (the kubectl plugin).
 	go build -ldflags "$(GO_LDFLAGS)" -o $(LOCALBIN)/manager ./cmd
 	go build -o $(LOCALBIN)/instagram-sandbox ./cmd/instagram-sandbox
+	go build -o $(LOCALBIN)/kubectl-igconnect ./cmd/kubectl-igconnect
 
 .PHONY: docker-build
 docker-build: ## Build the manager image (needs a Docker engine).
