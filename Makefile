@@ -81,6 +81,7 @@ verify: manifests generate fmt vet lint helm-lint ## Fail when generated files, 
 	go mod tidy
 	cd hack/envtest && go mod tidy
 	cd hack/tools && go mod tidy
+	cd hack/krew && go mod tidy
 	@if [ -n "$$(git status --porcelain)" ]; then \
 		echo "verify: the tree changed; commit the regenerated files:"; git status --porcelain; git diff --stat; exit 1; fi
 
