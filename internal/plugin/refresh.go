@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -175,8 +176,19 @@ func handledOutcome(before, after *igv1.InstagramConnection, ready *metav1.Condi
 	}
 }
 
+// instagramTooEarly is in the error Instagram answers a refresh of a token under 24 hours
+// old with ("The access token is less than 24 hours old and cannot be refreshed yet"); the
+// reconciler puts it in the Degraded message. It refreshes such a token when it believes the
+// token older than it is: an imported token whose expires_at was given is assumed to be
+// 60 days from its issue.
+const instagramTooEarly = "less than 24 hours old"
+
 func failedOutcome(after *igv1.InstagramConnection, now time.Time) string {
 	as := after.Status
+	if d := meta.FindStatusCondition(as.Conditions, igv1.ConditionDegraded); d != nil && d.Status == metav1.ConditionTrue &&
+		strings.Contains(d.Message, instagramTooEarly) {
+		return tooEarlyRefused(after, now)
+	}
 	msg := fmt.Sprintf("refresh failed (%d attempts in a row)", as.FailedRefreshAttempts)
 	if d := meta.FindStatusCondition(as.Conditions, igv1.ConditionDegraded); d != nil && d.Status == metav1.ConditionTrue {
 		msg = fmt.Sprintf("refresh failed (%s, %d attempts in a row): %s", d.Reason, as.FailedRefreshAttempts, d.Message)
@@ -201,6 +213,24 @@ func deferredMessage(conn *igv1.InstagramConnection, at, now time.Time) string {
 	default:
 		return fmt.Sprintf("not yet: the operator refreshes at %s (its --min-refresh-age)", when)
 	}
+}
+
+// tooEarlyRefused explains a refresh Instagram refused because the token is under 24 hours
+// old. The next possible time is tokenIssuedAt + 24h when status knows the issue time and it
+// lies ahead; otherwise (an assumed issue time) it is the operator's next attempt.
+func tooEarlyRefused(conn *igv1.InstagramConnection, now time.Time) string {
+	s := conn.Status
+	var at time.Time
+	switch {
+	case s.TokenIssuedAt != nil && s.TokenIssuedAt.Add(InstagramMinRefreshAge).After(now):
+		at = s.TokenIssuedAt.Add(InstagramMinRefreshAge)
+	case s.NextRefreshTime != nil:
+		at = s.NextRefreshTime.Time
+	default:
+		return "too early: Instagram refuses refreshes of tokens under 24 hours old"
+	}
+	return fmt.Sprintf("too early: Instagram refuses refreshes of tokens under 24 hours old; next possible at %s (%s), "+
+		"when the operator tries again (the request stays pending)", at.UTC().Format(time.RFC3339), Relative(now, at))
 }
 
 // tooEarlyNote warns, without waiting, that a token is too young for Instagram to refresh.

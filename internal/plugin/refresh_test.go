@@ -84,6 +84,19 @@ func TestJudgeRefresh(t *testing.T) {
 			t.Errorf("got %+v, %v", o, decided)
 		}
 	})
+	t.Run("refused by Instagram: the token is younger than the operator assumed", func(t *testing.T) {
+		after := requested(before, v)
+		after.Status.FailedRefreshAttempts = 1
+		after.Status.NextRefreshTime = mt(t0.Add(time.Minute))
+		after.Status.Conditions[1] = metav1.Condition{Type: igv1.ConditionDegraded, Status: metav1.ConditionTrue,
+			Reason: igv1.ReasonInstagramUnavailable, Message: "attempt 1 failed: instagram refresh: HTTP 400: OAuthException (#100): " +
+				"(#100) The access token is less than 24 hours old and cannot be refreshed yet [RetryLater]"}
+		o, decided := JudgeRefresh(before, after, v, t0)
+		want := "too early: Instagram refuses refreshes of tokens under 24 hours old; next possible at 2026-12-01T10:01:00Z (in 60 seconds)"
+		if !decided || o.Refreshed || !strings.HasPrefix(o.Message, want) {
+			t.Errorf("got %+v, %v; want %q", o, decided, want)
+		}
+	})
 	t.Run("needs a login", func(t *testing.T) {
 		after := requested(before, v)
 		after.Status.LastHandledRefreshRequest = v
