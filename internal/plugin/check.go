@@ -118,13 +118,14 @@ func (e *Env) check(cmd *cobra.Command, o *checkOptions) error {
 		ns = ""
 	}
 	now := e.now()
-	var results []CheckResult
-	results = append(results, checkCRD(cfg))
 	conns, listErr := listConnections(ctx, c, ns)
 	manager, deploy := checkManager(ctx, c, o.managerNamespace, now)
+	apps := checkAppCredentials(ctx, c, deploy, conns, listErr)
+	results := make([]CheckResult, 0, 3+len(manager)+len(apps))
+	results = append(results, checkCRD(cfg))
 	results = append(results, manager...)
 	results = append(results, checkCallback(ctx, o, conns, listErr))
-	results = append(results, checkAppCredentials(ctx, c, deploy, conns, listErr)...)
+	results = append(results, apps...)
 	results = append(results, checkClock(ctx, cfg, e.Clock.Now, o.timeout))
 	if err := printChecks(e.Streams.Out, results); err != nil {
 		return err
@@ -447,9 +448,13 @@ func JudgeSkew(skew time.Duration) (string, string) {
 
 func printChecks(w io.Writer, results []CheckResult) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHECK\tRESULT\tDETAIL")
+	out := &output{w: tw}
+	out.printf("CHECK\tRESULT\tDETAIL\n")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Name, r.Result, r.Detail)
+		out.printf("%s\t%s\t%s\n", r.Name, r.Result, r.Detail)
+	}
+	if out.err != nil {
+		return out.err
 	}
 	return tw.Flush()
 }

@@ -109,15 +109,15 @@ func (e *Env) importToken(ctx context.Context, name string, o *importOptions) er
 	if err := createImported(ctx, c, secret, conn); err != nil {
 		return err
 	}
-	out := e.Streams.Out
-	fmt.Fprintf(out, "secret/%s created (access_token", secret.Name)
+	out := &output{w: e.Streams.Out}
+	keys := igv1.SecretKeyAccessToken
 	if req.expiresAt != nil {
-		fmt.Fprint(out, ", expires_at")
+		keys += ", " + igv1.SecretKeyExpiresAt
 	}
-	fmt.Fprintln(out, ")")
-	fmt.Fprintf(out, "instagramconnection/%s created\n", conn.Name)
-	if !o.wait {
-		return nil
+	out.printf("secret/%s created (%s)\n", secret.Name, keys)
+	out.printf("instagramconnection/%s created\n", conn.Name)
+	if !o.wait || out.err != nil {
+		return out.err
 	}
 	return e.waitImported(ctx, c, conn, o.timeout)
 }
@@ -239,7 +239,7 @@ func createImported(ctx context.Context, c client.Client, secret *corev1.Secret,
 	}
 	if err := c.Create(ctx, secret); err != nil {
 		if apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("Secret %s/%s already exists: choose another with --secret, or delete it first", secret.Namespace, secret.Name)
+			return fmt.Errorf("the Secret %s/%s already exists: choose another with --secret, or delete it first", secret.Namespace, secret.Name)
 		}
 		return explainAPIError(err, fmt.Sprintf("create Secret %s/%s", secret.Namespace, secret.Name))
 	}
@@ -257,7 +257,8 @@ func createImported(ctx context.Context, c client.Client, secret *corev1.Secret,
 // waitImported waits until the operator has judged the imported token: Ready True, or a
 // Ready=False reason that needs a person.
 func (e *Env) waitImported(ctx context.Context, c client.Client, created *igv1.InstagramConnection, timeout time.Duration) error {
-	fmt.Fprintf(e.Streams.Out, "waiting for the operator to validate the token (up to %s)...\n", timeout)
+	out := &output{w: e.Streams.Out}
+	out.printf("waiting for the operator to validate the token (up to %s)...\n", timeout)
 	var last *igv1.InstagramConnection
 	pollCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -287,8 +288,8 @@ func (e *Env) waitImported(ctx context.Context, c client.Client, created *igv1.I
 	if s.Ready.Status != string(metav1.ConditionTrue) {
 		return fmt.Errorf("the token was not accepted: %s: %s", s.Ready.Reason, s.Ready.Message)
 	}
-	_, err = fmt.Fprintf(e.Streams.Out, "connected: @%s (%s), token %s\n", s.Account.Username, s.Account.UserID, tokenCell(s.Token))
-	return err
+	out.printf("connected: @%s (%s), token %s\n", s.Account.Username, s.Account.UserID, tokenCell(s.Token))
+	return out.err
 }
 
 // stalled reports whether the connection needs a person (the operator's Stalled condition).

@@ -88,13 +88,13 @@ func (e *Env) refresh(ctx context.Context, name string, o *refreshOptions) error
 	if err := c.Patch(ctx, patched, client.MergeFrom(before)); err != nil {
 		return explainAPIError(err, fmt.Sprintf("annotate InstagramConnection %s/%s", ns, name))
 	}
-	out := e.Streams.Out
-	fmt.Fprintf(out, "instagramconnection/%s: refresh requested (%s=%s)\n", name, igv1.AnnotationRefreshRequestedAt, value)
+	out := &output{w: e.Streams.Out}
+	out.printf("instagramconnection/%s: refresh requested (%s=%s)\n", name, igv1.AnnotationRefreshRequestedAt, value)
 	if !o.wait {
 		if note := tooEarlyNote(before, e.now()); note != "" {
-			fmt.Fprintln(out, note)
+			out.printf("%s\n", note)
 		}
-		return nil
+		return out.err
 	}
 
 	var outcome RefreshOutcome
@@ -118,8 +118,8 @@ func (e *Env) refresh(ctx context.Context, name string, o *refreshOptions) error
 	case !outcome.Refreshed:
 		return errors.New(outcome.Message)
 	}
-	_, err = fmt.Fprintln(out, outcome.Message)
-	return err
+	out.printf("%s\n", outcome.Message)
+	return out.err
 }
 
 // RefreshOutcome is what became of a refresh request.

@@ -182,14 +182,18 @@ func printTable(w io.Writer, conns []ConnectionStatus, withNamespace bool) error
 	if withNamespace {
 		header = append([]string{"NAMESPACE"}, header...)
 	}
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	out := &output{w: tw}
+	out.printf("%s\n", strings.Join(header, "\t"))
 	for _, c := range conns {
 		row := []string{c.Name, orDash(c.Account.Username), c.Login, c.Ready.Status, orDash(c.Ready.Reason),
 			tokenCell(c.Token), nextCell(c.Next), failureCell(c.LastFailure), webhookCell(c.Webhook)}
 		if withNamespace {
 			row = append([]string{c.Namespace}, row...)
 		}
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
+		out.printf("%s\n", strings.Join(row, "\t"))
+	}
+	if out.err != nil {
+		return out.err
 	}
 	return tw.Flush()
 }
@@ -212,8 +216,11 @@ func printDetails(w io.Writer, c ConnectionStatus) error {
 	if c.Ready.Message != "" {
 		ready += ": " + c.Ready.Message
 	}
-	token := tokenCell(c.Token)
-	if c.Token.ExpiresAt != nil {
+	token := c.Token.Expiry
+	switch {
+	case c.Token.ExpiresAt != nil && c.Token.Estimated:
+		token += " (" + c.Token.ExpiresAt.Format(time.RFC3339) + ", estimated)"
+	case c.Token.ExpiresAt != nil:
 		token += " (" + c.Token.ExpiresAt.Format(time.RFC3339) + ")"
 	}
 	next := nextCell(c.Next)
@@ -240,8 +247,12 @@ func printDetails(w io.Writer, c ConnectionStatus) error {
 	if c.AuthorizationURL != "" {
 		lines = append(lines, [2]string{"Login URL:", c.AuthorizationURL})
 	}
+	out := &output{w: tw}
 	for _, l := range lines {
-		fmt.Fprintf(tw, "%s\t%s\n", l[0], l[1])
+		out.printf("%s\t%s\n", l[0], l[1])
+	}
+	if out.err != nil {
+		return out.err
 	}
 	return tw.Flush()
 }

@@ -115,7 +115,8 @@ func TestKrewInstallsTheManifest(t *testing.T) {
 	cmd.Env = append(os.Environ(), "PATH="+filepath.Join(root, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
 	out, err = cmd.CombinedOutput()
 	t.Logf("$ kubectl igconnect status -A\n%s", out)
-	if err != nil || !(strings.Contains(string(out), "NAMESPACE") || strings.Contains(string(out), "No InstagramConnections found.")) {
+	listed := strings.Contains(string(out), "NAMESPACE") || strings.Contains(string(out), "No InstagramConnections found.")
+	if err != nil || !listed {
 		t.Fatalf("kubectl does not run the krew-installed plugin: %v\n%s", err, out)
 	}
 }
