@@ -44,6 +44,9 @@ var env struct {
 	sb                        *devenv.Sandbox
 	mgr                       *devenv.Manager
 	accounts                  []sandbox.Account
+	// tokens are the tokens the tests minted, masked in the logged command lines (a test
+	// passes one on the command line to see it refused).
+	tokens []string
 }
 
 func TestMain(m *testing.M) {
@@ -181,7 +184,11 @@ func runPlugin(t *testing.T, path, stdin string, args ...string) result {
 	} else if err != nil {
 		t.Fatalf("run %s: %v", path, err)
 	}
-	t.Logf("$ kubectl igconnect %s\n%s%s(exit %d)", strings.Join(args, " "), r.stdout, r.stderr, r.exit)
+	line := strings.Join(args, " ")
+	for _, token := range env.tokens {
+		line = strings.ReplaceAll(line, token, "<token>")
+	}
+	t.Logf("$ kubectl igconnect %s\n%s%s(exit %d)", line, r.stdout, r.stderr, r.exit)
 	return r
 }
 
@@ -213,6 +220,7 @@ func issueToken(t *testing.T, i int, age string) (string, sandbox.Account) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	env.tokens = append(env.tokens, issued.AccessToken)
 	return issued.AccessToken, a
 }
 
