@@ -52,8 +52,13 @@ type Env struct {
 
 // NewEnv returns an Env with kubectl's flags, the given streams and the real clock.
 func NewEnv(streams genericiooptions.IOStreams) *Env {
+	flags := genericclioptions.NewConfigFlags(true)
+	// kubectl's --token (a bearer token for the API server) is left out: `import --token
+	// IGAA...` would otherwise send an Instagram token to the API server as a credential.
+	// import refuses --token with a message instead; API credentials come from the kubeconfig.
+	flags.BearerToken = nil
 	return &Env{
-		Flags:        genericclioptions.NewConfigFlags(true),
+		Flags:        flags,
 		Streams:      streams,
 		Clock:        clock.RealClock{},
 		PollInterval: 250 * time.Millisecond,

@@ -190,6 +190,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"an --expires-at in the past", []string{"import", "bad", "-n", ns, "--token-file", file, "--expires-at", "2020-01-01T00:00:00Z"},
 			"is in the past"},
 		{"no token file", []string{"import", "bad", "-n", ns}, "import needs the token: --token-file FILE"},
+		{"kubectl's --token, left out so that no Instagram token goes to the API server",
+			[]string{"status", "-n", ns, "--token", token}, "unknown flag: --token"},
 		{"an existing connection", []string{"import", "acme-dup", "-n", ns, "--token-file", file, "--secret", "acme-dup-token"}, ""},
 	}
 	// An existing connection is refused before its Secret is created.
