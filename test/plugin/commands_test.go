@@ -75,10 +75,16 @@ func TestImportStatusAndTooEarlyRefresh(t *testing.T) {
 		t.Errorf("next refresh at %s, want the token's 24th hour %s", conn.Status.NextRefreshTime, want)
 	}
 
+	again := mustSucceed(t, kubectlIgconnect(t, "", "refresh", "acme", "-n", ns))
+	if !strings.Contains(again.stdout, "too early: Instagram refuses refreshes of tokens under 24 hours old; next possible at "+
+		conn.Status.TokenIssuedAt.Add(24*time.Hour).UTC().Format(time.RFC3339)) {
+		t.Errorf("refresh without --wait does not warn that the token is too young:\n%s", again.stdout)
+	}
+
 	login := kubectlIgconnect(t, "", "login-url", "acme", "-n", ns)
 	mustFail(t, login, "needs no login: it is Ready (Connected)")
 
-	neverPrints(t, token, imp, one, table, asJSON, asYAML, refresh, login)
+	neverPrints(t, token, imp, one, table, asJSON, asYAML, refresh, again, login)
 	sec := &corev1.Secret{}
 	exists(t, sec, "acme-instagram-token")
 	if string(sec.Data[igv1.SecretKeyAccessToken]) != token {

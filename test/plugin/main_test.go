@@ -119,7 +119,7 @@ func run(m *testing.M) int {
 	if env.accounts, err = env.sb.Control.Accounts(ctx); err != nil {
 		return fail(err)
 	}
-	for _, username := range []string{"acme_young", "acme_brand", "acme_shop"} { // one account per test
+	for _, username := range []string{"acme_young", "acme_brand", "acme_shop", "acme_flags"} { // one account per test
 		a, err := env.sb.Control.AddAccount(ctx, sandbox.Account{Username: username, AccountType: "BUSINESS"})
 		if err != nil {
 			return fail(err)
