@@ -33,20 +33,20 @@ func TestKubectlFlags(t *testing.T) {
 	}
 	// An import creates "flagged" in the context's namespace, without -n.
 	token, _ := issueToken(t, 4, "")
-	r := runWithKubeconfig(t, path, "", "--context", "marketing", "import", "flagged", "--token-file", tokenFile(t, token))
+	r := runWithKubeconfig(t, path, "--context", "marketing", "import", "flagged", "--token-file", tokenFile(t, token))
 	if r.exit != 0 || !exists(t, &igv1.InstagramConnection{}, "flagged") {
 		t.Fatalf("import with --context marketing did not create marketing/flagged:\n%s", r.output())
 	}
-	if out := runWithKubeconfig(t, path, "", "status"); !strings.Contains(out.stdout, "No InstagramConnections found.") {
+	if out := runWithKubeconfig(t, path, "status"); !strings.Contains(out.stdout, "No InstagramConnections found.") {
 		t.Errorf("the current context's namespace (%s) has no connections, but status shows:\n%s", managerNamespace, out.output())
 	}
-	if out := runWithKubeconfig(t, path, "", "status", "-n", ns); !strings.Contains(out.stdout, "flagged") {
+	if out := runWithKubeconfig(t, path, "status", "-n", ns); !strings.Contains(out.stdout, "flagged") {
 		t.Errorf("-n %s does not override the context's namespace:\n%s", ns, out.output())
 	}
-	if out := runWithKubeconfig(t, path, "", "--context", "marketing", "status", "flagged"); out.exit != 0 {
+	if out := runWithKubeconfig(t, path, "--context", "marketing", "status", "flagged"); out.exit != 0 {
 		t.Errorf("--context marketing does not find flagged:\n%s", out.output())
 	}
-	if out := runWithKubeconfig(t, path, "", "--context", "nowhere", "status"); out.exit == 0 ||
+	if out := runWithKubeconfig(t, path, "--context", "nowhere", "status"); out.exit == 0 ||
 		!strings.Contains(out.output(), `context "nowhere" does not exist`) {
 		t.Errorf("an unknown --context is not refused as kubectl refuses it:\n%s", out.output())
 	}
@@ -54,11 +54,10 @@ func TestKubectlFlags(t *testing.T) {
 }
 
 // runWithKubeconfig runs the plugin with $KUBECONFIG set and no --kubeconfig flag.
-func runWithKubeconfig(t *testing.T, kubeconfig, stdin string, args ...string) result {
+func runWithKubeconfig(t *testing.T, kubeconfig string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(env.binDir, "kubectl-igconnect"), args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
-	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
