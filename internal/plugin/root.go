@@ -136,7 +136,7 @@ func (e *Env) namespace() (string, error) {
 	return ns, nil
 }
 
-// now reads the clock once, truncated to the second as the API server keeps times.
+// now reads the injected clock.
 func (e *Env) now() time.Time { return e.Clock.Now() }
 
 // Execute runs the root command with the process's arguments and returns its error.
