@@ -45,6 +45,7 @@ import (
 	"github.com/igconnect/igconnect/internal/callback"
 	"github.com/igconnect/igconnect/internal/controller"
 	"github.com/igconnect/igconnect/internal/instagram"
+	"github.com/igconnect/igconnect/internal/login"
 	"github.com/igconnect/igconnect/internal/metrics"
 	"github.com/igconnect/igconnect/internal/oauthstate"
 	"github.com/igconnect/igconnect/internal/version"
@@ -144,18 +145,21 @@ func run(ctx context.Context, o options) error {
 	// while the manager stops are not dropped on the signal.
 	eventsCtx, stopEvents := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopEvents()
-	recorder, err := eventRecorder(eventsCtx, restCfg, scheme, "igconnect")
+	recorder, err := controller.NewEventRecorder(eventsCtx, restCfg, scheme, "igconnect")
 	if err != nil {
 		return fmt.Errorf("event recorder: %w", err)
 	}
 	policy := controller.DefaultPolicy()
 	policy.MinRefreshAge = o.minRefreshAge
+	// One Instagram Login for the reconciler and the callback server, so both assume the
+	// same token rules.
+	instagramLogin := login.NewInstagram(ig, policy)
 	if err := (&controller.InstagramConnectionReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
 		Recorder:                recorder,
 		Clock:                   clk,
-		Instagram:               ig,
+		Login:                   instagramLogin,
 		Credentials:             creds,
 		Tickets:                 signer,
 		PublicURL:               o.publicURL,
@@ -176,7 +180,7 @@ func run(ctx context.Context, o options) error {
 			APIReader:           mgr.GetAPIReader(),
 			Cache:               mgr.GetCache(),
 			WaitForCacheSync:    mgr.GetCache().WaitForCacheSync,
-			Instagram:           ig,
+			Login:               instagramLogin,
 			Credentials:         creds,
 			Signer:              signer,
 			Replay:              oauthstate.NewReplayGuard(clk, 100_000),

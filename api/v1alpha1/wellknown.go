@@ -18,7 +18,10 @@ package v1alpha1
 
 import "time"
 
-// Keys of the token Secret. Apps mount the Secret and read these files.
+// The token Secret's format: its keys, which apps mount and read as files (CONTRACT §2),
+// and the annotations beside them that let the operator recover everything it needs about
+// the token from the Secret alone. They never hold the token itself. This block is the one
+// definition of these names; internal/tokensecret writes and reads them.
 const (
 	// SecretKeyAccessToken holds the long-lived access token.
 	SecretKeyAccessToken = "access_token"
@@ -30,6 +33,32 @@ const (
 	SecretKeyUserID = "user_id"
 	// SecretKeyUsername holds the Instagram username.
 	SecretKeyUsername = "username"
+
+	// AnnotationTokenIssuedAt records when the token was issued or last refreshed (RFC 3339,
+	// UTC). It is written together with the token, so the Secret alone tells the operator
+	// everything it needs after a crash.
+	AnnotationTokenIssuedAt = "instagram.igconnect.dev/token-issued-at"
+	// AnnotationGrantedScopes records the scopes granted with the token, comma-separated.
+	AnnotationGrantedScopes = "instagram.igconnect.dev/granted-scopes"
+	// AnnotationTokenFingerprint is a truncated SHA-256 of the token the operator last
+	// wrote. A token that does not match it was put in the Secret by a person and is
+	// imported.
+	AnnotationTokenFingerprint = "instagram.igconnect.dev/token-fingerprint"
+	// AnnotationExpiryEstimated is "true" while expires_at is the earliest the token could
+	// expire rather than its known expiry (an imported token before its first refresh).
+	AnnotationExpiryEstimated = "instagram.igconnect.dev/expiry-estimated"
+	// AnnotationTokenRejected holds the Ready reason with which Instagram, or the person
+	// through the deauthorize callback, rejected the token. While it is set the operator
+	// makes no Instagram call for the token; writing a new token clears it.
+	AnnotationTokenRejected = "instagram.igconnect.dev/token-rejected"
+	// AnnotationTokenRejectedMessage holds, beside AnnotationTokenRejected, the Ready message
+	// of the rejection: the provider's own words ("...: the user changed their password"),
+	// which later reconciles keep in Ready. Never a token or secret.
+	AnnotationTokenRejectedMessage = "instagram.igconnect.dev/token-rejected-message"
+	// AnnotationAccountType holds the account type /me reported.
+	AnnotationAccountType = "instagram.igconnect.dev/account-type"
+	// AnnotationAppScopedUserID holds the app-scoped user id /me reported.
+	AnnotationAppScopedUserID = "instagram.igconnect.dev/app-scoped-user-id"
 )
 
 // Keys of the app credentials Secret named by spec.appSecretRef.
@@ -52,15 +81,6 @@ const (
 	// AnnotationRefreshRequestedAt, set on a connection to any new value, asks for a refresh
 	// now (still never before the token's minimum refresh age).
 	AnnotationRefreshRequestedAt = "instagram.igconnect.dev/refresh-requested-at"
-
-	// AnnotationTokenIssuedAt, on the token Secret, records when the token in it was issued
-	// or last refreshed (RFC 3339, UTC). It is written together with the token, so the
-	// Secret alone tells the operator everything it needs after a crash.
-	AnnotationTokenIssuedAt = "instagram.igconnect.dev/token-issued-at"
-
-	// AnnotationGrantedScopes, on the token Secret, records the scopes granted with the token,
-	// comma-separated.
-	AnnotationGrantedScopes = "instagram.igconnect.dev/granted-scopes"
 )
 
 // Defaults the operator applies to optional fields. They are not schema defaults, so that a

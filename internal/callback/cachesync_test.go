@@ -42,7 +42,7 @@ func TestCallbackWaitsForTheCachesAtStartup(t *testing.T) {
 
 	// Starting a login reads nothing cached, so it does not wait.
 	state := b.start("").Query().Get("state")
-	u := e.srv.URL + CallbackPath + callbackQuery(e.code("", ""), state)
+	u := e.srv.URL + CallbackPath + callbackQuery(e.code(""), state)
 	answered := make(chan int, 1)
 	go func() {
 		resp, err := b.c.Get(u)
@@ -75,7 +75,7 @@ func TestCallbackBeforeTheCachesSyncChangesNothing(t *testing.T) {
 	}})
 	b := e.newBrowser()
 	state := b.start("").Query().Get("state")
-	path := CallbackPath + callbackQuery(e.code("", ""), state)
+	path := CallbackPath + callbackQuery(e.code(""), state)
 	before := e.snapshot()
 
 	r := b.get(path)

@@ -39,8 +39,8 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) *failure {
 func resultPage(res *loginResult) page {
 	c := res.conn
 	details := []detail{
-		{"Instagram account", "@" + res.profile.Username},
-		{"User ID", res.profile.UserID},
+		{"Instagram account", "@" + res.account.Username},
+		{"User ID", res.account.UserID},
 		{"Connection", c.Namespace + "/" + c.Name},
 		{"Token Secret", c.Namespace + "/" + c.Spec.SecretName},
 		{"Token expires", res.record.ExpiresAt.UTC().Format("2006-01-02 15:04 MST")},
@@ -51,7 +51,7 @@ func resultPage(res *loginResult) page {
 		Heading: "Instagram account connected",
 		Message: fmt.Sprintf("@%s is now connected. Its long-lived access token is stored in Secret %s in namespace %s, "+
 			"and igconnect will refresh it before it expires. You can close this page.",
-			res.profile.Username, c.Spec.SecretName, c.Namespace),
+			res.account.Username, c.Spec.SecretName, c.Namespace),
 		Details:      details,
 		CommandIntro: "To check the connection (it reports Ready once the operator has validated the token):",
 		Command:      fmt.Sprintf("kubectl get igconn -n %s %s", c.Namespace, c.Name),

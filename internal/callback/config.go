@@ -17,7 +17,9 @@ import (
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/appcreds"
 	"github.com/igconnect/igconnect/internal/instagram"
+	"github.com/igconnect/igconnect/internal/login"
 	"github.com/igconnect/igconnect/internal/oauthstate"
+	"github.com/igconnect/igconnect/internal/tokensecret"
 )
 
 // Paths of the callback server's endpoints.
@@ -66,8 +68,8 @@ var _ Instagram = (*instagram.Client)(nil)
 // Config configures the callback server's handler. The zero values of the optional fields
 // get the defaults documented on each.
 type Config struct {
-	// Client writes connections and Secrets. It is the manager's client; its scheme must know
-	// InstagramConnection (for owner references).
+	// Client writes connections, and token Secrets through tokensecret.Writer. It is the
+	// manager's client; its scheme must know InstagramConnection.
 	Client client.Client
 	// APIReader reads from the API server directly. Every read a login acts on goes through
 	// it: the manager's cache holds only igconnect-labelled Secrets, and a login must not act
@@ -87,8 +89,11 @@ type Config struct {
 	// caches (at most CacheWaitTimeout) instead of failing on a cache that is not started,
 	// and /readyz answers 503 until they have synced. Nil means reads need no waiting.
 	WaitForCacheSync func(ctx context.Context) bool
-	// Instagram is the Instagram Platform client.
+	// Instagram is the Instagram Platform client of the default Login; unused when Login is set.
 	Instagram Instagram
+	// Login is the login the server completes: its consent dialog, code exchange and
+	// errors. Nil means Instagram Login over Instagram, assuming TokenLifetime.
+	Login login.Login
 	// Credentials resolves a connection's Instagram app; its Default is the operator's own
 	// app, used for logins without a ticket and for verifying Meta's signed requests.
 	Credentials *appcreds.Resolver
@@ -98,6 +103,10 @@ type Config struct {
 	Replay *oauthstate.ReplayGuard
 	// Clock stamps tokens with their issue and expiry times; nil means the real clock.
 	Clock clock.PassiveClock
+	// TokenLifetime is how long a token Instagram sends without expires_in is assumed to
+	// live (its expiry is then marked estimated); default tokensecret.DefaultTokenLifetime.
+	// Give it the reconciler's Policy.TokenLifetime, so that both assume the same.
+	TokenLifetime time.Duration
 	// PublicURL is the server's external base URL, e.g. https://ig.example.com. It decides
 	// the cookie's Secure flag and the deletion status URL given to Meta. Required.
 	PublicURL string
@@ -126,8 +135,9 @@ type Config struct {
 	Log logr.Logger
 }
 
-// withDefaults validates cfg and returns it with its defaults filled in.
-func (cfg Config) withDefaults() (Config, error) {
+// missingDependencies lists the collaborators cfg lacks: the server refuses to start without
+// them rather than fail on the first request.
+func (cfg Config) missingDependencies() []error {
 	var errs []error
 	missing := func(name string) { errs = append(errs, fmt.Errorf("callback: Config.%s is required", name)) }
 	if cfg.Client == nil {
@@ -138,8 +148,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.APIReader == nil {
 		missing("APIReader")
 	}
-	if cfg.Instagram == nil {
-		missing("Instagram")
+	if cfg.Instagram == nil && cfg.Login == nil {
+		missing("Instagram (or Login)")
 	}
 	if cfg.Credentials == nil {
 		missing("Credentials")
@@ -152,8 +162,26 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Replay == nil {
 		missing("Replay")
 	}
+	return errs
+}
+
+// withDefaults validates cfg and returns it with its defaults filled in.
+func (cfg Config) withDefaults() (Config, error) {
+	errs := cfg.missingDependencies()
+	missing := func(name string) { errs = append(errs, fmt.Errorf("callback: Config.%s is required", name)) }
 	if cfg.Clock == nil {
 		cfg.Clock = clock.RealClock{}
+	}
+	if cfg.TokenLifetime == 0 {
+		cfg.TokenLifetime = tokensecret.DefaultTokenLifetime
+	}
+	if cfg.TokenLifetime < 0 {
+		errs = append(errs, errors.New("callback: Config.TokenLifetime must not be negative"))
+	}
+	if cfg.Login == nil && cfg.Instagram != nil {
+		policy := login.DefaultPolicy()
+		policy.TokenLifetime = cfg.TokenLifetime
+		cfg.Login = login.NewInstagram(loginCalls{cfg.Instagram}, policy)
 	}
 
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
@@ -215,4 +243,13 @@ func checkURL(field, raw string, query bool) error {
 		return fmt.Errorf("callback: Config.%s must not carry credentials", field)
 	}
 	return nil
+}
+
+// loginCalls is the server's Instagram client as Instagram Login's: the server completes
+// logins and never refreshes a token.
+type loginCalls struct{ Instagram }
+
+// RefreshToken is never called by the callback server.
+func (loginCalls) RefreshToken(context.Context, string) (instagram.LongLivedToken, error) {
+	return instagram.LongLivedToken{}, errors.New("callback: the callback server does not refresh tokens")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/igconnect/igconnect/internal/appcreds"
 	"github.com/igconnect/igconnect/internal/instagram"
 	"github.com/igconnect/igconnect/internal/oauthstate"
+	"github.com/igconnect/igconnect/internal/tokensecret"
 )
 
 func TestNewHandlerValidatesConfig(t *testing.T) {
@@ -34,6 +35,7 @@ func TestNewHandlerValidatesConfig(t *testing.T) {
 	cfg, _ := valid().withDefaults()
 	if cfg.PublicURL != "https://ig.example.com" || cfg.RedirectURL != "https://ig.example.com/auth/instagram/callback" ||
 		cfg.ConnectionNamespace != "default" || cfg.StateTTL != 10*time.Minute || cfg.Clock == nil ||
+		cfg.TokenLifetime != tokensecret.DefaultTokenLifetime ||
 		strings.Join(cfg.DefaultScopes, ",") != "instagram_business_basic" {
 		t.Errorf("defaults: %+v", cfg)
 	}
@@ -57,8 +59,9 @@ func TestNewHandlerValidatesConfig(t *testing.T) {
 		"bad namespace":      {func(c *Config) { c.ConnectionNamespace = "Not_A_Namespace" }, "ConnectionNamespace"},
 		"unwatched namespace": {func(c *Config) { c.ConnectionNamespace, c.WatchNamespaces = "c", []string{"a", "b"} },
 			`ConnectionNamespace "c" is not one of Config.WatchNamespaces (a, b)`},
-		"TTL too short": {func(c *Config) { c.StateTTL = time.Second }, "StateTTL"},
-		"TTL too long":  {func(c *Config) { c.StateTTL = 2 * time.Hour }, "StateTTL"},
+		"TTL too short":     {func(c *Config) { c.StateTTL = time.Second }, "StateTTL"},
+		"TTL too long":      {func(c *Config) { c.StateTTL = 2 * time.Hour }, "StateTTL"},
+		"negative lifetime": {func(c *Config) { c.TokenLifetime = -time.Hour }, "TokenLifetime"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -87,7 +90,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	b := e.newBrowser()
 	state := b.start("").Query().Get("state")
-	code := e.code("", "")
+	code := e.code("")
 	q := CallbackPath + callbackQuery(code, state)
 	if r := b.get(q); r.status != http.StatusOK {
 		t.Fatalf("login: %d", r.status)

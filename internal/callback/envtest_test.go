@@ -9,10 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -39,183 +39,201 @@ import (
 	"github.com/igconnect/igconnect/internal/signedrequest"
 )
 
-// TestEnvtestLogin runs logins through the real HTTP server into a real kube-apiserver and
+// TestEnvtest runs the callback's envtest suite; the package's other tests are unit tests
+// against the fake client.
+func TestEnvtest(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "callback envtest")
+}
+
+// The envtest suite runs logins through the real HTTP server into a real kube-apiserver and
 // etcd, with the manager and the reconciler running as in production: the browser follows
 // the redirect to the sandbox's consent page, clicks Allow and comes back; the connection
 // and Secret appear in the API server and the reconciler reports Ready=True Connected. Then
 // a ticket login for an existing connection, Meta's deauthorize (Ready=False Deauthorized)
-// and Meta's data deletion (everything gone).
-func TestEnvtestLogin(t *testing.T) {
-	if testing.Short() {
-		t.Skip("envtest starts a control plane")
-	}
-	g := NewWithT(t)
-	w := &testWriter{t: t}
-	logf.SetLogger(zap.New(zap.WriteTo(w), zap.UseDevMode(true)))
-	// Runs last: anything that logs after the test must not reach t.
-	t.Cleanup(func() { w.done.Store(true) })
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
+// and Meta's data deletion (everything gone). The steps build on each other, so they run in
+// order.
+var _ = Describe("Logins against a real API server", Ordered, func() {
+	var (
+		ctx  context.Context
+		k8s  client.Client
+		e    *env
+		name = "ig-" + defaultUserID
+	)
 
-	testEnv := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		testEnv.BinaryAssetsDirectory = filepath.Join("..", "..", "bin", "k8s")
-	}
-	cfg, err := testEnv.Start()
-	g.Expect(err).NotTo(HaveOccurred(), "start the control plane: run `make envtest` or set KUBEBUILDER_ASSETS")
-	t.Cleanup(func() { _ = testEnv.Stop() })
+	BeforeAll(func() {
+		logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(context.Background())
+		DeferCleanup(cancel)
 
-	scheme := testScheme()
-	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
-	g.Expect(err).NotTo(HaveOccurred())
-	for _, ns := range []string{connNS, "marketing"} {
-		g.Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
-	}
-
-	clk := clocktesting.NewFakeClock(time.Now().UTC().Truncate(time.Second))
-	ig := sandbox.New(sandbox.Options{Clock: clk})
-	igSrv := httptest.NewServer(ig)
-	t.Cleanup(igSrv.Close)
-	igClient := instagram.New(instagram.Config{AuthorizeURL: igSrv.URL + "/oauth/authorize", APIURL: igSrv.URL,
-		GraphURL: igSrv.URL, Timeout: 10 * time.Second, Clock: clk})
-	signer, err := oauthstate.NewSigner([]byte(testKey), clk)
-	g.Expect(err).NotTo(HaveOccurred())
-
-	// The callback server's address must be known before the reconciler, which puts it in
-	// status.authorizationURL, so the handler is bound after the server starts.
-	var handler http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:  scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		// -count=N runs this test N times in one process, each with its own manager.
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{igv1.LabelManagedBy: igv1.ManagedByValue})},
-		}},
-	})
-	g.Expect(err).NotTo(HaveOccurred())
-	creds := &appcreds.Resolver{Reader: mgr.GetAPIReader(),
-		Default: instagram.App{ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret}}
-	r := &controller.InstagramConnectionReconciler{
-		Client:      mgr.GetClient(),
-		APIReader:   mgr.GetAPIReader(),
-		Recorder:    mgr.GetEventRecorder("igconnect"),
-		Clock:       clk,
-		Instagram:   igClient,
-		Credentials: creds,
-		Tickets:     signer,
-		PublicURL:   srv.URL,
-		Policy:      controller.DefaultPolicy(),
-	}
-	g.Expect(r.SetupWithManager(mgr)).To(Succeed())
-	g.Expect(IndexConnections(ctx, mgr.GetFieldIndexer())).To(Succeed())
-	handler, err = NewHandler(Config{
-		Client:              mgr.GetClient(),
-		APIReader:           mgr.GetAPIReader(),
-		Cache:               mgr.GetCache(),
-		WaitForCacheSync:    mgr.GetCache().WaitForCacheSync,
-		Instagram:           igClient,
-		Credentials:         creds,
-		Signer:              signer,
-		Replay:              oauthstate.NewReplayGuard(clk, 0),
-		Clock:               clk,
-		PublicURL:           srv.URL,
-		ConnectionNamespace: connNS,
-		Log:                 logf.Log.WithName("callback"),
-	})
-	g.Expect(err).NotTo(HaveOccurred())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := mgr.Start(ctx); err != nil {
-			t.Errorf("manager: %v", err)
+		testEnv := &envtest.Environment{
+			CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
+			ErrorIfCRDPathMissing: true,
 		}
-	}()
-	t.Cleanup(func() { cancel(); <-done })
+		if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+			testEnv.BinaryAssetsDirectory = filepath.Join("..", "..", "bin", "k8s")
+		}
+		cfg, err := testEnv.Start()
+		Expect(err).NotTo(HaveOccurred(), "start the control plane: run `make envtest` or set KUBEBUILDER_ASSETS")
+		DeferCleanup(testEnv.Stop)
 
-	e := &env{t: t, clock: clk, ig: ig, igURL: igSrv.URL, srv: srv, signer: signer}
-	name := "ig-" + defaultUserID
+		scheme := testScheme()
+		k8s, err = client.New(cfg, client.Options{Scheme: scheme})
+		Expect(err).NotTo(HaveOccurred())
+		for _, ns := range []string{connNS, "marketing"} {
+			Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+		}
 
-	// 1. A browser login without a ticket, through the consent page. It starts as soon as
-	// the manager does, as a person's might, so its callback may come before the caches
-	// have synced: it must wait for them, not fail.
-	b := e.newBrowser()
-	authz := b.start("")
-	g.Expect(b.do(mustRequest(t, http.MethodGet, authz.String(), nil)).status).To(Equal(http.StatusOK))
-	form := authz.Query()
-	form.Set("decision", "allow")
-	req := mustRequest(t, http.MethodPost, igSrv.URL+"/oauth/authorize", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	back := b.do(req)
-	g.Expect(back.status).To(Equal(http.StatusFound))
-	g.Expect(back.header.Get("Location")).To(And(HavePrefix(srv.URL+CallbackPath+"?code="), HaveSuffix("#_")))
-	page := b.do(mustRequest(t, http.MethodGet, back.header.Get("Location"), nil))
-	g.Expect(page.status).To(Equal(http.StatusOK), pageText(page.body))
-	g.Expect(page.body).To(ContainSubstring("kubectl get igconn -n " + connNS + " " + name))
+		clk := clocktesting.NewFakeClock(time.Now().UTC().Truncate(time.Second))
+		ig := sandbox.New(sandbox.Options{Clock: clk})
+		igSrv := httptest.NewServer(ig)
+		DeferCleanup(igSrv.Close)
+		igClient := instagram.New(instagram.Config{AuthorizeURL: igSrv.URL + "/oauth/authorize", APIURL: igSrv.URL,
+			GraphURL: igSrv.URL, Timeout: 10 * time.Second, Clock: clk})
+		signer, err := oauthstate.NewSigner([]byte(testKey), clk)
+		Expect(err).NotTo(HaveOccurred())
 
-	secret := &corev1.Secret{}
-	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: connNS, Name: name + "-token"}, secret)).To(Succeed())
-	g.Expect(secret.Data).To(HaveKey("access_token"))
-	g.Expect(string(secret.Data["user_id"])).To(Equal(defaultUserID))
-	g.Expect(string(secret.Data["token_type"])).To(Equal("bearer"))
-	conn := &igv1.InstagramConnection{}
-	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: connNS, Name: name}, conn)).To(Succeed())
-	g.Expect(metav1.GetControllerOf(secret).UID).To(Equal(conn.UID))
-	g.Expect(conn.Spec.InstagramUserID).To(Equal(defaultUserID))
-	expectReady(ctx, g, k8s, connNS, name, metav1.ConditionTrue, igv1.ReasonConnected)
-	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: connNS, Name: name}, conn)).To(Succeed())
-	g.Expect(conn.Status.UserID).To(Equal(defaultUserID))
-	g.Expect(conn.Status.Username).To(Equal(defaultUsername))
+		// The callback server's address must be known before the reconciler, which puts it
+		// in status.authorizationURL, so the handler is bound after the server starts.
+		var handler http.Handler
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+		DeferCleanup(srv.Close)
 
-	// 2. A ticket login for a connection a person created: follow its authorizationURL.
-	acme := &igv1.InstagramConnection{ObjectMeta: metav1.ObjectMeta{Namespace: "marketing", Name: "acme"},
-		Spec: igv1.InstagramConnectionSpec{SecretName: "acme-instagram-token"}}
-	g.Expect(k8s.Create(ctx, acme)).To(Succeed())
-	expectReady(ctx, g, k8s, "marketing", "acme", metav1.ConditionFalse, igv1.ReasonAwaitingAuthorization)
-	g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(acme), acme)).To(Succeed())
-	g.Expect(acme.Status.AuthorizationURL).To(HavePrefix(srv.URL + StartPath + "?ticket="))
-	b2 := e.newBrowser()
-	start := b2.do(mustRequest(t, http.MethodGet, acme.Status.AuthorizationURL, nil))
-	g.Expect(start.status).To(Equal(http.StatusFound))
-	authz2, err := url.Parse(start.header.Get("Location"))
-	g.Expect(err).NotTo(HaveOccurred())
-	code, err := ig.IssueCode(sandbox.CodeRequest{RedirectURI: srv.URL + CallbackPath})
-	g.Expect(err).NotTo(HaveOccurred())
-	page = b2.get(CallbackPath + callbackQuery(code, authz2.Query().Get("state")))
-	g.Expect(page.status).To(Equal(http.StatusOK), pageText(page.body))
-	expectReady(ctx, g, k8s, "marketing", "acme", metav1.ConditionTrue, igv1.ReasonConnected)
+		mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+			Scheme:  scheme,
+			Metrics: metricsserver.Options{BindAddress: "0"},
+			// -count=N runs this suite N times in one process, each with its own manager.
+			Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+			Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+				&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{igv1.LabelManagedBy: igv1.ManagedByValue})},
+			}},
+		})
+		Expect(err).NotTo(HaveOccurred())
+		creds := &appcreds.Resolver{Reader: mgr.GetAPIReader(),
+			Default: instagram.App{ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret}}
+		// The event recorder the manager binary runs.
+		recorder, err := controller.NewEventRecorder(ctx, cfg, scheme, "igconnect")
+		Expect(err).NotTo(HaveOccurred())
+		r := &controller.InstagramConnectionReconciler{
+			Client:      mgr.GetClient(),
+			APIReader:   mgr.GetAPIReader(),
+			Recorder:    recorder,
+			Clock:       clk,
+			Instagram:   igClient,
+			Credentials: creds,
+			Tickets:     signer,
+			PublicURL:   srv.URL,
+			Policy:      controller.DefaultPolicy(),
+		}
+		Expect(r.SetupWithManager(mgr)).To(Succeed())
+		Expect(IndexConnections(ctx, mgr.GetFieldIndexer())).To(Succeed())
+		handler, err = NewHandler(Config{
+			Client:              mgr.GetClient(),
+			APIReader:           mgr.GetAPIReader(),
+			Cache:               mgr.GetCache(),
+			WaitForCacheSync:    mgr.GetCache().WaitForCacheSync,
+			Instagram:           igClient,
+			Credentials:         creds,
+			Signer:              signer,
+			Replay:              oauthstate.NewReplayGuard(clk, 0),
+			Clock:               clk,
+			PublicURL:           srv.URL,
+			ConnectionNamespace: connNS,
+			Log:                 logf.Log.WithName("callback"),
+		})
+		Expect(err).NotTo(HaveOccurred())
+		done := make(chan struct{})
+		go func() {
+			defer GinkgoRecover()
+			defer close(done)
+			Expect(mgr.Start(ctx)).To(Succeed())
+		}()
+		// Registered after testEnv.Stop, so it runs before it: the manager stops first.
+		DeferCleanup(func() { cancel(); <-done })
 
-	// 3. Meta's deauthorize: both connections of the account lose their token.
-	resp := postSignedTo(t, srv.URL+DeauthorizePath, signedrequest.Sign(sandbox.DefaultClientSecret,
-		signedrequest.Payload{UserID: defaultUserID}))
-	g.Expect(resp.status).To(Equal(http.StatusOK))
-	g.Expect(resp.body).To(ContainSubstring(`"connections":2`))
-	expectReady(ctx, g, k8s, connNS, name, metav1.ConditionFalse, igv1.ReasonDeauthorized)
-	expectReady(ctx, g, k8s, "marketing", "acme", metav1.ConditionFalse, igv1.ReasonDeauthorized)
-	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: connNS, Name: name + "-token"}, secret)).To(Succeed())
-	g.Expect(secret.Data).NotTo(HaveKey("access_token"))
+		e = &env{t: GinkgoTB(), clock: clk, ig: ig, igURL: igSrv.URL, srv: srv, signer: signer}
+	})
 
-	// 4. Meta's data deletion: the connections and their Secrets are gone.
-	resp = postSignedTo(t, srv.URL+DataDeletionPath, signedrequest.Sign(sandbox.DefaultClientSecret,
-		signedrequest.Payload{UserID: defaultUserID}))
-	g.Expect(resp.status).To(Equal(http.StatusOK))
-	for _, key := range []client.ObjectKey{{Namespace: connNS, Name: name}, {Namespace: "marketing", Name: "acme"}} {
-		g.Eventually(func() bool {
-			return apierrors.IsNotFound(k8s.Get(ctx, key, &igv1.InstagramConnection{}))
-		}).WithTimeout(30 * time.Second).Should(BeTrue())
-	}
-	for _, key := range []client.ObjectKey{{Namespace: connNS, Name: name + "-token"}, {Namespace: "marketing", Name: "acme-instagram-token"}} {
-		g.Eventually(func() bool {
-			return apierrors.IsNotFound(k8s.Get(ctx, key, &corev1.Secret{}))
-		}).WithTimeout(30 * time.Second).Should(BeTrue())
-	}
-}
+	It("stores a browser login without a ticket, through the consent page", func() {
+		// It starts as soon as the manager does, as a person's might, so its callback may
+		// come before the caches have synced: it must wait for them, not fail.
+		b := e.newBrowser()
+		authz := b.start("")
+		Expect(b.do(mustRequest(e.t, http.MethodGet, authz.String(), nil)).status).To(Equal(http.StatusOK))
+		form := authz.Query()
+		form.Set("decision", "allow")
+		req := mustRequest(e.t, http.MethodPost, e.igURL+"/oauth/authorize", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		back := b.do(req)
+		Expect(back.status).To(Equal(http.StatusFound))
+		Expect(back.header.Get("Location")).To(And(HavePrefix(e.srv.URL+CallbackPath+"?code="), HaveSuffix("#_")))
+		page := b.do(mustRequest(e.t, http.MethodGet, back.header.Get("Location"), nil))
+		Expect(page.status).To(Equal(http.StatusOK), pageText(page.body))
+		Expect(page.body).To(ContainSubstring("kubectl get igconn -n " + connNS + " " + name))
+
+		secret := &corev1.Secret{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: connNS, Name: name + "-token"}, secret)).To(Succeed())
+		Expect(secret.Data).To(HaveKey("access_token"))
+		Expect(string(secret.Data["user_id"])).To(Equal(defaultUserID))
+		Expect(string(secret.Data["token_type"])).To(Equal("bearer"))
+		conn := &igv1.InstagramConnection{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: connNS, Name: name}, conn)).To(Succeed())
+		Expect(metav1.GetControllerOf(secret).UID).To(Equal(conn.UID))
+		Expect(conn.Spec.InstagramUserID).To(Equal(defaultUserID))
+		expectReady(ctx, Default, k8s, connNS, name, metav1.ConditionTrue, igv1.ReasonConnected)
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: connNS, Name: name}, conn)).To(Succeed())
+		Expect(conn.Status.UserID).To(Equal(defaultUserID))
+		Expect(conn.Status.Username).To(Equal(defaultUsername))
+	})
+
+	It("stores a ticket login for a connection a person created, through its authorizationURL", func() {
+		acme := &igv1.InstagramConnection{ObjectMeta: metav1.ObjectMeta{Namespace: "marketing", Name: "acme"},
+			Spec: igv1.InstagramConnectionSpec{SecretName: "acme-instagram-token"}}
+		Expect(k8s.Create(ctx, acme)).To(Succeed())
+		expectReady(ctx, Default, k8s, "marketing", "acme", metav1.ConditionFalse, igv1.ReasonAwaitingAuthorization)
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(acme), acme)).To(Succeed())
+		Expect(acme.Status.AuthorizationURL).To(HavePrefix(e.srv.URL + StartPath + "?ticket="))
+		b := e.newBrowser()
+		start := b.do(mustRequest(e.t, http.MethodGet, acme.Status.AuthorizationURL, nil))
+		Expect(start.status).To(Equal(http.StatusFound))
+		authz, err := url.Parse(start.header.Get("Location"))
+		Expect(err).NotTo(HaveOccurred())
+		code, err := e.ig.IssueCode(sandbox.CodeRequest{RedirectURI: e.srv.URL + CallbackPath})
+		Expect(err).NotTo(HaveOccurred())
+		page := b.get(CallbackPath + callbackQuery(code, authz.Query().Get("state")))
+		Expect(page.status).To(Equal(http.StatusOK), pageText(page.body))
+		expectReady(ctx, Default, k8s, "marketing", "acme", metav1.ConditionTrue, igv1.ReasonConnected)
+	})
+
+	It("removes the token of both connections of the account on Meta's deauthorize", func() {
+		resp := postSignedTo(e.t, e.srv.URL+DeauthorizePath, signedrequest.Sign(sandbox.DefaultClientSecret,
+			signedrequest.Payload{UserID: defaultUserID}))
+		Expect(resp.status).To(Equal(http.StatusOK))
+		Expect(resp.body).To(ContainSubstring(`"connections":2`))
+		expectReady(ctx, Default, k8s, connNS, name, metav1.ConditionFalse, igv1.ReasonDeauthorized)
+		expectReady(ctx, Default, k8s, "marketing", "acme", metav1.ConditionFalse, igv1.ReasonDeauthorized)
+		secret := &corev1.Secret{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: connNS, Name: name + "-token"}, secret)).To(Succeed())
+		Expect(secret.Data).NotTo(HaveKey("access_token"))
+	})
+
+	It("deletes the connections and their Secrets on Meta's data deletion", func() {
+		resp := postSignedTo(e.t, e.srv.URL+DataDeletionPath, signedrequest.Sign(sandbox.DefaultClientSecret,
+			signedrequest.Payload{UserID: defaultUserID}))
+		Expect(resp.status).To(Equal(http.StatusOK))
+		for _, key := range []client.ObjectKey{{Namespace: connNS, Name: name}, {Namespace: "marketing", Name: "acme"}} {
+			Eventually(func() bool {
+				return apierrors.IsNotFound(k8s.Get(ctx, key, &igv1.InstagramConnection{}))
+			}).WithTimeout(30 * time.Second).Should(BeTrue())
+		}
+		for _, key := range []client.ObjectKey{{Namespace: connNS, Name: name + "-token"}, {Namespace: "marketing", Name: "acme-instagram-token"}} {
+			Eventually(func() bool {
+				return apierrors.IsNotFound(k8s.Get(ctx, key, &corev1.Secret{}))
+			}).WithTimeout(30 * time.Second).Should(BeTrue())
+		}
+	})
+})
 
 // expectReady waits until the connection's Ready condition has status and reason.
 func expectReady(ctx context.Context, g Gomega, k8s client.Client, ns, name string, status metav1.ConditionStatus, reason string) {
@@ -230,7 +248,7 @@ func expectReady(ctx context.Context, g Gomega, k8s client.Client, ns, name stri
 }
 
 // postSignedTo posts a signed_request form to u.
-func postSignedTo(t *testing.T, u, value string) response {
+func postSignedTo(t testing.TB, u, value string) response {
 	t.Helper()
 	resp, err := http.PostForm(u, url.Values{signedRequestField: {value}})
 	if err != nil {
@@ -240,17 +258,4 @@ func postSignedTo(t *testing.T, u, value string) response {
 	var b strings.Builder
 	_, _ = io.Copy(&b, resp.Body)
 	return response{resp.StatusCode, resp.Header, b.String()}
-}
-
-// testWriter sends the manager's log to the test log while the test runs.
-type testWriter struct {
-	t    *testing.T
-	done atomic.Bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	if !w.done.Load() {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
 }

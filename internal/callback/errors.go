@@ -8,7 +8,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
-	"github.com/igconnect/igconnect/internal/instagram"
+	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
+	"github.com/igconnect/igconnect/internal/login"
 	"github.com/igconnect/igconnect/internal/oauthstate"
 	"github.com/igconnect/igconnect/internal/signedrequest"
 )
@@ -203,19 +204,23 @@ func errConnectionReplaced(ns, name string) *failure {
 		fmt.Sprintf("Use the current link: kubectl get igconn %s -n %s -o jsonpath='{.status.authorizationURL}'", name, ns))
 }
 
-// instagramFailure explains a failed call to Instagram by its class.
-func instagramFailure(err error) *failure {
+// loginFailure explains a failed call of the login by what the login says it means.
+func (s *server) loginFailure(err error) *failure {
+	return loginFailure(s.cfg.Login.Classify(err), err)
+}
+
+// loginFailure explains a failed login call, whose meaning is lf.
+func loginFailure(lf login.Failure, err error) *failure {
 	var f *failure
-	switch instagram.ClassOf(err) {
-	case instagram.ClassReauthorize:
+	switch {
+	case lf.Rejected == igv1.ReasonReauthorizationRequired:
 		f = fail(http.StatusBadRequest, codeCodeRejected, "Instagram did not accept the login",
 			"Instagram rejected the authorization code: it was already used, it expired (codes last an hour), or it "+
 				"was issued for another redirect URI. Nothing was changed.", startAgain)
-	case instagram.ClassConfiguration:
+	case lf.Degraded == igv1.ReasonConfigurationError:
 		msg := "Instagram refused the request because of the operator's app configuration"
-		var ie *instagram.Error
-		if errors.As(err, &ie) && ie.Message != "" {
-			msg += fmt.Sprintf(" (Instagram said: %q)", ie.Message)
+		if lf.Message != "" {
+			msg += fmt.Sprintf(" (Instagram said: %q)", lf.Message)
 		}
 		f = fail(http.StatusBadGateway, codeInstagramConfig, "The Instagram app is misconfigured",
 			msg+". Nothing was changed.",
@@ -223,7 +228,7 @@ func instagramFailure(err error) *failure {
 				"INSTAGRAM_CLIENT_SECRET, or the Secret in the connection's spec.appSecretRef: the Instagram app's "+
 				"values, not the Meta app's) and that --redirect-url is registered as a valid OAuth redirect URI "+
 				"in the Meta App Dashboard.")
-	case instagram.ClassAccount:
+	case lf.Rejected == igv1.ReasonAccountActionRequired:
 		f = fail(http.StatusForbidden, codeAccountAction, "Your Instagram account needs attention",
 			"Instagram reports a problem with the account itself (for example a security checkpoint). Nothing was changed.",
 			"Log in on instagram.com or in the Instagram app and follow its instructions, then start the login again.")
@@ -231,7 +236,7 @@ func instagramFailure(err error) *failure {
 		f = fail(http.StatusServiceUnavailable, codeInstagramUnavailable, "Instagram is not available right now",
 			"Instagram did not answer, answered with an error worth retrying, or is limiting requests. Nothing was changed.",
 			"Wait a little and start the login again. "+startAgain)
-		f.retryAfter = max(instagram.RetryAfterOf(err), defaultRetryAfter)
+		f.retryAfter = max(lf.RetryAfter, defaultRetryAfter)
 	}
 	return f.withCause(err)
 }

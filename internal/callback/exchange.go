@@ -64,7 +64,7 @@ func (s *server) exchange(w http.ResponseWriter, r *http.Request) *failure {
 	}
 	writeJSON(w, http.StatusOK, exchangeResponse{
 		Connection:    connectionRef{Namespace: res.conn.Namespace, Name: res.conn.Name},
-		Account:       accountRef{UserID: res.profile.UserID, Username: res.profile.Username},
+		Account:       accountRef{UserID: res.account.UserID, Username: res.account.Username},
 		ExpiresAt:     res.record.ExpiresAt.UTC(),
 		GrantedScopes: scopes,
 	})

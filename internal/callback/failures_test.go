@@ -94,7 +94,7 @@ func TestCallbackRefusals(t *testing.T) {
 	}{
 		{
 			name: "user denied",
-			setup: func(e *env, b *browser) func() response {
+			setup: func(_ *env, b *browser) func() response {
 				state := b.start("").Query().Get("state")
 				return func() response {
 					return b.get(CallbackPath + "?error=access_denied&error_reason=user_denied&error_description=" +
@@ -105,14 +105,14 @@ func TestCallbackRefusals(t *testing.T) {
 		},
 		{
 			name: "other Instagram error",
-			setup: func(e *env, b *browser) func() response {
+			setup: func(_ *env, b *browser) func() response {
 				return func() response { return b.get(CallbackPath + "?error=server_error") }
 			},
 			want: refusal{http.StatusBadRequest, codeAuthorizationFailed, []string{"error instead of an authorization code"}},
 		},
 		{
 			name: "missing code",
-			setup: func(e *env, b *browser) func() response {
+			setup: func(_ *env, b *browser) func() response {
 				return func() response { return b.get(CallbackPath + "?state=abc") }
 			},
 			want: refusal{http.StatusBadRequest, codeMissingParameter, []string{"no code parameter"}},
@@ -120,20 +120,20 @@ func TestCallbackRefusals(t *testing.T) {
 		{
 			name: "missing state",
 			setup: func(e *env, b *browser) func() response {
-				return func() response { return b.get(CallbackPath + "?code=" + e.code("", "")) }
+				return func() response { return b.get(CallbackPath + "?code=" + e.code("")) }
 			},
 			want: refusal{http.StatusBadRequest, codeMissingParameter, []string{"no state parameter"}},
 		},
 		{
 			name: "empty code after stripping #_",
-			setup: func(e *env, b *browser) func() response {
+			setup: func(_ *env, b *browser) func() response {
 				return func() response { return b.get(CallbackPath + "?code=%23_&state=abc") }
 			},
 			want: refusal{http.StatusBadRequest, codeMissingParameter, []string{"no code parameter"}},
 		},
 		{
 			name: "repeated code",
-			setup: func(e *env, b *browser) func() response {
+			setup: func(_ *env, b *browser) func() response {
 				state := b.start("").Query().Get("state")
 				return func() response {
 					return b.get(CallbackPath + "?code=a&code=b&state=" + state)
@@ -143,21 +143,21 @@ func TestCallbackRefusals(t *testing.T) {
 		},
 		{
 			name: "bad escape",
-			setup: func(e *env, b *browser) func() response {
+			setup: func(_ *env, b *browser) func() response {
 				return func() response { return b.get(CallbackPath + "?code=%zz&state=x") }
 			},
 			want: refusal{http.StatusBadRequest, codeInvalidParameter, []string{"not well-formed"}},
 		},
 		{
 			name: "code with control characters",
-			setup: func(e *env, b *browser) func() response {
+			setup: func(_ *env, b *browser) func() response {
 				return func() response { return b.get(CallbackPath + "?code=ab%0D%0ASet-Cookie:x&state=x") }
 			},
 			want: refusal{http.StatusBadRequest, codeInvalidParameter, []string{"not an Instagram authorization code"}},
 		},
 		{
 			name: "query too long",
-			setup: func(e *env, b *browser) func() response {
+			setup: func(_ *env, b *browser) func() response {
 				return func() response { return b.get(CallbackPath + "?code=" + strings.Repeat("a", 5000) + "&state=x") }
 			},
 			want: refusal{http.StatusRequestURITooLong, codeQueryTooLong, []string{"4096 bytes"}},
@@ -165,7 +165,7 @@ func TestCallbackRefusals(t *testing.T) {
 		{
 			name: "malformed state",
 			setup: func(e *env, b *browser) func() response {
-				return func() response { return b.get(CallbackPath + callbackQuery(e.code("", ""), "not-a-state")) }
+				return func() response { return b.get(CallbackPath + callbackQuery(e.code(""), "not-a-state")) }
 			},
 			want: refusal{http.StatusBadRequest, codeInvalidState, []string{"malformed"}},
 		},
@@ -177,7 +177,7 @@ func TestCallbackRefusals(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				return func() response { return b.get(CallbackPath + callbackQuery(e.code("", ""), forged)) }
+				return func() response { return b.get(CallbackPath + callbackQuery(e.code(""), forged)) }
 			},
 			want: refusal{http.StatusForbidden, codeForgedState, []string{"signature"}},
 		},
@@ -185,7 +185,7 @@ func TestCallbackRefusals(t *testing.T) {
 			name: "expired state",
 			setup: func(e *env, b *browser) func() response {
 				state := b.start("").Query().Get("state")
-				code := e.code("", "")
+				code := e.code("")
 				e.clock.Step(DefaultStateTTL + time.Second)
 				return func() response { return b.get(CallbackPath + callbackQuery(code, state)) }
 			},
@@ -197,7 +197,7 @@ func TestCallbackRefusals(t *testing.T) {
 				state := b.start("").Query().Get("state")
 				other := e.newBrowser()
 				other.start("")
-				return func() response { return other.get(CallbackPath + callbackQuery(e.code("", ""), state)) }
+				return func() response { return other.get(CallbackPath + callbackQuery(e.code(""), state)) }
 			},
 			want: refusal{http.StatusForbidden, codeWrongBrowser, []string{"different browser"}},
 		},
@@ -205,7 +205,7 @@ func TestCallbackRefusals(t *testing.T) {
 			name: "no cookie",
 			setup: func(e *env, b *browser) func() response {
 				state := b.start("").Query().Get("state")
-				return func() response { return e.newBrowser().get(CallbackPath + callbackQuery(e.code("", ""), state)) }
+				return func() response { return e.newBrowser().get(CallbackPath + callbackQuery(e.code(""), state)) }
 			},
 			want: refusal{http.StatusForbidden, codeWrongBrowser, []string{"different browser"}},
 		},
@@ -213,7 +213,7 @@ func TestCallbackRefusals(t *testing.T) {
 			name: "replayed state",
 			setup: func(e *env, b *browser) func() response {
 				state := b.start("").Query().Get("state")
-				q := callbackQuery(e.code("", ""), state)
+				q := callbackQuery(e.code(""), state)
 				if r := b.get(CallbackPath + q); r.status != http.StatusOK {
 					t.Fatalf("first use: %d %s", r.status, r.body)
 				}
@@ -225,14 +225,14 @@ func TestCallbackRefusals(t *testing.T) {
 			name: "JSON-flow state at the callback",
 			setup: func(e *env, b *browser) func() response {
 				state := b.start("flow=json").Query().Get("state")
-				return func() response { return b.get(CallbackPath + callbackQuery(e.code("", ""), state)) }
+				return func() response { return b.get(CallbackPath + callbackQuery(e.code(""), state)) }
 			},
 			want: refusal{http.StatusBadRequest, codeWrongFlow, []string{`"redirect" logins`}},
 		},
 		{
 			name: "reused code",
 			setup: func(e *env, b *browser) func() response {
-				code := e.code("", "")
+				code := e.code("")
 				state := b.start("").Query().Get("state")
 				if r := b.get(CallbackPath + callbackQuery(code, state)); r.status != http.StatusOK {
 					t.Fatalf("first use: %d %s", r.status, r.body)
@@ -247,7 +247,7 @@ func TestCallbackRefusals(t *testing.T) {
 			opts: envOptions{configure: func(c *Config) { c.Credentials.Default.ClientSecret = "wrong-secret" }},
 			setup: func(e *env, b *browser) func() response {
 				state := b.start("").Query().Get("state")
-				return func() response { return b.get(CallbackPath + callbackQuery(e.code("", ""), state)) }
+				return func() response { return b.get(CallbackPath + callbackQuery(e.code(""), state)) }
 			},
 			want: refusal{http.StatusBadGateway, codeInstagramConfig,
 				[]string{"INSTAGRAM_CLIENT_ID", "INSTAGRAM_CLIENT_SECRET", "Invalid platform app", "--redirect-url"}},
@@ -260,7 +260,7 @@ func TestCallbackRefusals(t *testing.T) {
 					Count: 1, RegainAccessMinutes: 5}); err != nil {
 					t.Fatal(err)
 				}
-				return func() response { return b.get(CallbackPath + callbackQuery(e.code("", ""), state)) }
+				return func() response { return b.get(CallbackPath + callbackQuery(e.code(""), state)) }
 			},
 			want: refusal{http.StatusServiceUnavailable, codeInstagramUnavailable, []string{"Wait a little"}},
 		},
@@ -272,7 +272,7 @@ func TestCallbackRefusals(t *testing.T) {
 					Count: 1}); err != nil {
 					t.Fatal(err)
 				}
-				return func() response { return b.get(CallbackPath + callbackQuery(e.code("", ""), state)) }
+				return func() response { return b.get(CallbackPath + callbackQuery(e.code(""), state)) }
 			},
 			want: refusal{http.StatusServiceUnavailable, codeInstagramUnavailable, nil},
 		},
@@ -283,7 +283,7 @@ func TestCallbackRefusals(t *testing.T) {
 			}},
 			setup: func(e *env, b *browser) func() response {
 				state := b.start("").Query().Get("state")
-				return func() response { return b.get(CallbackPath + callbackQuery(e.code("", ""), state)) }
+				return func() response { return b.get(CallbackPath + callbackQuery(e.code(""), state)) }
 			},
 			want: refusal{http.StatusForbidden, codeAccountAction, []string{"account itself"}},
 		},
@@ -294,7 +294,7 @@ func TestCallbackRefusals(t *testing.T) {
 			}},
 			setup: func(e *env, b *browser) func() response {
 				state := b.start("").Query().Get("state")
-				return func() response { return b.get(CallbackPath + callbackQuery(e.code("", ""), state)) }
+				return func() response { return b.get(CallbackPath + callbackQuery(e.code(""), state)) }
 			},
 			want: refusal{http.StatusBadGateway, codeUnusableProfile, []string{"professional account id"}},
 		},
@@ -303,7 +303,7 @@ func TestCallbackRefusals(t *testing.T) {
 			opts: envOptions{objects: []client.Object{mismatch}},
 			setup: func(e *env, b *browser) func() response {
 				state := b.start("ticket=" + e.ticketFor(mismatch)).Query().Get("state")
-				return func() response { return b.get(CallbackPath + callbackQuery(e.code("", ""), state)) }
+				return func() response { return b.get(CallbackPath + callbackQuery(e.code(""), state)) }
 			},
 			want: refusal{http.StatusConflict, codeAccountMismatch,
 				[]string{"AccountMismatch", "17841499999999999", defaultUserID, "@" + defaultUsername, "Nothing was written"}},
@@ -313,7 +313,7 @@ func TestCallbackRefusals(t *testing.T) {
 			opts: envOptions{objects: []client.Object{foreign, foreignSecret}},
 			setup: func(e *env, b *browser) func() response {
 				state := b.start("ticket=" + e.ticketFor(foreign)).Query().Get("state")
-				return func() response { return b.get(CallbackPath + callbackQuery(e.code("", ""), state)) }
+				return func() response { return b.get(CallbackPath + callbackQuery(e.code(""), state)) }
 			},
 			want: refusal{http.StatusConflict, codeSecretConflict, []string{"foreign-token", "SecretConflict"}},
 		},
@@ -322,7 +322,7 @@ func TestCallbackRefusals(t *testing.T) {
 			opts: envOptions{objects: []client.Object{unowned, unownedSecret}},
 			setup: func(e *env, b *browser) func() response {
 				state := b.start("ticket=" + e.ticketFor(unowned)).Query().Get("state")
-				return func() response { return b.get(CallbackPath + callbackQuery(e.code("", ""), state)) }
+				return func() response { return b.get(CallbackPath + callbackQuery(e.code(""), state)) }
 			},
 			want: refusal{http.StatusConflict, codeSecretConflict, []string{"unowned-token"}},
 		},
@@ -334,20 +334,20 @@ func TestCallbackRefusals(t *testing.T) {
 				if err := e.kube.Delete(t.Context(), gone.DeepCopy()); err != nil {
 					t.Fatal(err)
 				}
-				return func() response { return b.get(CallbackPath + callbackQuery(e.code("", ""), state)) }
+				return func() response { return b.get(CallbackPath + callbackQuery(e.code(""), state)) }
 			},
 			want: refusal{http.StatusNotFound, codeConnectionNotFound, []string{"marketing/gone", "no longer exists"}},
 		},
 		{
 			name: "POST to the callback",
-			setup: func(e *env, b *browser) func() response {
+			setup: func(_ *env, b *browser) func() response {
 				return func() response { return b.post(CallbackPath, "application/x-www-form-urlencoded", nil) }
 			},
 			want: refusal{http.StatusMethodNotAllowed, codeMethodNotAllowed, []string{"HTTP method"}},
 		},
 		{
 			name: "unknown path",
-			setup: func(e *env, b *browser) func() response {
+			setup: func(_ *env, b *browser) func() response {
 				return func() response { return b.get("/auth/instagram/nope?code=secret-code") }
 			},
 			want: refusal{http.StatusNotFound, codeNotFound, []string{"no page at this address"}},
@@ -446,46 +446,46 @@ func TestExchangeRefusals(t *testing.T) {
 		do   func(e *env, b *browser) func() response
 		want refusal
 	}{
-		{name: "form body", do: func(e *env, b *browser) func() response {
+		{name: "form body", do: func(_ *env, b *browser) func() response {
 			return func() response {
 				return b.post(ExchangePath, "application/x-www-form-urlencoded", []byte("code=a&state=b"))
 			}
 		}, want: refusal{http.StatusUnsupportedMediaType, codeUnsupportedMediaType, []string{"application/json"}}},
-		{name: "not JSON", do: func(e *env, b *browser) func() response {
+		{name: "not JSON", do: func(_ *env, b *browser) func() response {
 			return func() response { return b.post(ExchangePath, "application/json", []byte("{code:")) }
 		}, want: refusal{http.StatusBadRequest, codeInvalidJSON, []string{"one JSON object"}}},
-		{name: "two objects", do: func(e *env, b *browser) func() response {
+		{name: "two objects", do: func(_ *env, b *browser) func() response {
 			return func() response { return b.post(ExchangePath, "application/json", []byte(`{"code":"a"}{"code":"b"}`)) }
 		}, want: refusal{http.StatusBadRequest, codeInvalidJSON, nil}},
-		{name: "number code", do: func(e *env, b *browser) func() response {
+		{name: "number code", do: func(_ *env, b *browser) func() response {
 			return func() response { return b.post(ExchangePath, "application/json", []byte(`{"code":1,"state":"x"}`)) }
 		}, want: refusal{http.StatusBadRequest, codeInvalidJSON, nil}},
-		{name: "too large", do: func(e *env, b *browser) func() response {
+		{name: "too large", do: func(_ *env, b *browser) func() response {
 			return func() response {
 				return b.post(ExchangePath, "application/json", jsonBody(map[string]string{"code": strings.Repeat("a", 70<<10)}))
 			}
 		}, want: refusal{http.StatusRequestEntityTooLarge, codeBodyTooLarge, []string{"65536 bytes"}}},
-		{name: "missing code", do: func(e *env, b *browser) func() response {
+		{name: "missing code", do: func(_ *env, b *browser) func() response {
 			return func() response { return b.post(ExchangePath, "application/json", []byte(`{"state":"x"}`)) }
 		}, want: refusal{http.StatusBadRequest, codeMissingParameter, []string{"no code parameter"}}},
-		{name: "missing state", do: func(e *env, b *browser) func() response {
+		{name: "missing state", do: func(_ *env, b *browser) func() response {
 			return func() response { return b.post(ExchangePath, "application/json", []byte(`{"code":"abc"}`)) }
 		}, want: refusal{http.StatusBadRequest, codeMissingParameter, []string{"no state parameter"}}},
 		{name: "redirect-flow state", do: func(e *env, b *browser) func() response {
 			state := b.start("").Query().Get("state")
 			return func() response {
-				return b.post(ExchangePath, "application/json", jsonBody(map[string]string{"code": e.code("", ""), "state": state}))
+				return b.post(ExchangePath, "application/json", jsonBody(map[string]string{"code": e.code(""), "state": state}))
 			}
 		}, want: refusal{http.StatusBadRequest, codeWrongFlow, []string{"flow=json"}}},
 		{name: "expired state", do: func(e *env, b *browser) func() response {
 			state := b.start("flow=json").Query().Get("state")
 			e.clock.Step(time.Hour)
 			return func() response {
-				return b.post(ExchangePath, "application/json", jsonBody(map[string]string{"code": e.code("", ""), "state": state}))
+				return b.post(ExchangePath, "application/json", jsonBody(map[string]string{"code": e.code(""), "state": state}))
 			}
 		}, want: refusal{http.StatusBadRequest, codeExpiredState, nil}},
 		{name: "reused code", do: func(e *env, b *browser) func() response {
-			code := e.code("", "")
+			code := e.code("")
 			s1 := b.start("flow=json").Query().Get("state")
 			if r := b.post(ExchangePath, "application/json", jsonBody(map[string]string{"code": code, "state": s1})); r.status != 200 {
 				t.Fatalf("first exchange: %d %s", r.status, r.body)
@@ -495,7 +495,7 @@ func TestExchangeRefusals(t *testing.T) {
 				return b.post(ExchangePath, "application/json", jsonBody(map[string]string{"code": code, "state": s2}))
 			}
 		}, want: refusal{http.StatusBadRequest, codeCodeRejected, nil}},
-		{name: "GET", do: func(e *env, b *browser) func() response {
+		{name: "GET", do: func(_ *env, b *browser) func() response {
 			return func() response { return b.get(ExchangePath) }
 		}, want: refusal{http.StatusMethodNotAllowed, codeMethodNotAllowed, nil}},
 	}

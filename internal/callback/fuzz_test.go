@@ -58,7 +58,7 @@ var fuzzTarget = sync.OnceValues(func() (http.Handler, *oauthstate.Signer) {
 // refusingInstagram answers every code exchange as a spent code.
 type refusingInstagram struct{}
 
-func (refusingInstagram) AuthorizeURL(clientID, redirectURI string, scopes []string, state string) string {
+func (refusingInstagram) AuthorizeURL(_, _ string, _ []string, state string) string {
 	return "https://www.instagram.com/oauth/authorize?state=" + url.QueryEscape(state)
 }
 

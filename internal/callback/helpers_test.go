@@ -63,7 +63,7 @@ func testScheme() *runtime.Scheme {
 
 // env is a callback server on a fake clock, backed by a fake API server and the sandbox.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	clock  *clocktesting.FakeClock
 	ig     *sandbox.Sandbox
 	igURL  string
@@ -256,10 +256,10 @@ func (b *browser) start(query string) *url.URL {
 	return u
 }
 
-// code mints a code for account (empty: the default one) as if it had clicked Allow.
-func (e *env) code(account, clientID string) string {
+// code mints a code for the sandbox's default account as if it had clicked Allow.
+func (e *env) code(clientID string) string {
 	e.t.Helper()
-	c, err := e.ig.IssueCode(sandbox.CodeRequest{Account: account, ClientID: clientID, RedirectURI: e.cfg.RedirectURL})
+	c, err := e.ig.IssueCode(sandbox.CodeRequest{ClientID: clientID, RedirectURI: e.cfg.RedirectURL})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -271,11 +271,12 @@ func callbackQuery(code, state string) string {
 	return "?code=" + url.QueryEscape(code) + "&state=" + url.QueryEscape(state)
 }
 
-// login runs a whole login without a ticket for account and returns the callback response.
-func (b *browser) login(account string) response {
+// login runs a whole login without a ticket for the sandbox's default account and returns
+// the callback response.
+func (b *browser) login() response {
 	b.e.t.Helper()
 	state := b.start("").Query().Get("state")
-	return b.get(CallbackPath + callbackQuery(b.e.code(account, ""), state))
+	return b.get(CallbackPath + callbackQuery(b.e.code(""), state))
 }
 
 // connection reads a connection, or nil.
@@ -308,7 +309,6 @@ func (e *env) secret(ns, name string) *corev1.Secret {
 // refused request wrote nothing.
 func (e *env) snapshot() string {
 	e.t.Helper()
-	var lines []string
 	conns := &igv1.InstagramConnectionList{}
 	secrets := &corev1.SecretList{}
 	if err := e.kube.List(context.Background(), conns); err != nil {
@@ -317,6 +317,7 @@ func (e *env) snapshot() string {
 	if err := e.kube.List(context.Background(), secrets); err != nil {
 		e.t.Fatal(err)
 	}
+	lines := make([]string, 0, len(conns.Items)+len(secrets.Items))
 	for _, c := range conns.Items {
 		lines = append(lines, "conn "+c.Namespace+"/"+c.Name+"@"+c.ResourceVersion)
 	}
@@ -422,7 +423,7 @@ func setCookie(t *testing.T, h http.Header) *http.Cookie {
 	return nil
 }
 
-func mustParseURL(t *testing.T, s string) *url.URL {
+func mustParseURL(t testing.TB, s string) *url.URL {
 	t.Helper()
 	u, err := url.Parse(s)
 	if err != nil {
@@ -431,7 +432,7 @@ func mustParseURL(t *testing.T, s string) *url.URL {
 	return u
 }
 
-func mustRequest(t *testing.T, method, u string, body io.Reader) *http.Request {
+func mustRequest(t testing.TB, method, u string, body io.Reader) *http.Request {
 	t.Helper()
 	r, err := http.NewRequest(method, u, body)
 	if err != nil {

@@ -3,22 +3,17 @@ package callback
 import (
 	"context"
 	"net/http"
-	"time"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
-	"github.com/igconnect/igconnect/internal/instagram"
+	"github.com/igconnect/igconnect/internal/login"
 	"github.com/igconnect/igconnect/internal/metrics"
 	"github.com/igconnect/igconnect/internal/tokensecret"
 )
 
-// assumedTokenLifetime is a long-lived token's documented lifetime, assumed (and marked as
-// estimated in the Secret) when Instagram sends no expires_in.
-const assumedTokenLifetime = 60 * 24 * time.Hour
-
 // loginResult is what a completed login stored.
 type loginResult struct {
 	conn    *igv1.InstagramConnection
-	profile instagram.Profile
+	account login.Identity
 	record  tokensecret.Record
 }
 
@@ -62,56 +57,36 @@ func (s *server) completeLogin(r *http.Request, rawCode, state, flow string) (*l
 		return nil, f
 	}
 
-	short, err := s.cfg.Instagram.ExchangeCode(ctx, app, s.cfg.RedirectURL, code)
+	grants, err := s.cfg.Login.Complete(ctx, app, s.cfg.RedirectURL, code, s.cfg.Clock.Now())
 	if err != nil {
-		return nil, instagramFailure(err)
+		return nil, s.loginFailure(err)
 	}
-	long, err := s.cfg.Instagram.ExchangeForLongLived(ctx, app, short.AccessToken)
-	if err != nil {
-		return nil, instagramFailure(err)
+	// Instagram Login grants one account. A login that grants several (Facebook Login) needs
+	// the chooser of CONTRACT §6 before it stores anything; until then the first is stored.
+	if len(grants) == 0 {
+		return nil, errUnusableProfile()
 	}
-	profile, err := s.cfg.Instagram.Profile(ctx, long.AccessToken)
-	if err != nil {
-		return nil, instagramFailure(err)
-	}
-	if !validUserID(profile.UserID) {
-		return nil, fail(http.StatusBadGateway, codeUnusableProfile, "Instagram returned an unusable account",
-			"Instagram's answer for this account has no professional account id. Nothing was stored.",
-			"Make sure the account is an Instagram professional (business or creator) account, then start again.")
+	grant := grants[0]
+	if !validUserID(grant.UserID) {
+		return nil, errUnusableProfile()
 	}
 
-	rec := newRecord(s.cfg.Clock.Now(), short, long, profile)
+	rec := grant.Record()
 	conn, f := s.persist(ctx, target, rec)
 	if f != nil {
 		return nil, f
 	}
 	metrics.Logins.WithLabelValues("success").Inc()
-	s.cfg.Log.Info("Login completed", "connection", conn.Namespace+"/"+conn.Name, "userID", profile.UserID,
+	s.cfg.Log.Info("Login completed", "connection", conn.Namespace+"/"+conn.Name, "userID", grant.UserID,
 		"flow", flow, "ticket", claims.Ticket != "")
-	return &loginResult{conn: conn, profile: profile, record: rec}, nil
+	return &loginResult{conn: conn, account: grant.Identity, record: rec}, nil
 }
 
-// newRecord is the Secret content for a token issued now.
-func newRecord(now time.Time, short instagram.ShortLivedToken, long instagram.LongLivedToken, p instagram.Profile) tokensecret.Record {
-	rec := tokensecret.Record{
-		AccessToken:     long.AccessToken,
-		IssuedAt:        now.UTC().Truncate(time.Second),
-		UserID:          p.UserID,
-		Username:        p.Username,
-		AccountType:     p.AccountType,
-		AppScopedUserID: p.ID,
-		GrantedScopes:   short.Permissions,
-	}
-	if len(long.Permissions) > 0 {
-		rec.GrantedScopes = long.Permissions
-	}
-	if long.ExpiresIn > 0 {
-		rec.ExpiresAt = rec.IssuedAt.Add(long.ExpiresIn)
-	} else {
-		rec.ExpiresAt = rec.IssuedAt.Add(assumedTokenLifetime)
-		rec.ExpiryEstimated = true
-	}
-	return rec
+// errUnusableProfile refuses a login whose account has no usable professional account id.
+func errUnusableProfile() *failure {
+	return fail(http.StatusBadGateway, codeUnusableProfile, "Instagram returned an unusable account",
+		"Instagram's answer for this account has no professional account id. Nothing was stored.",
+		"Make sure the account is an Instagram professional (business or creator) account, then start again.")
 }
 
 // validUserID reports whether id can be a connection's spec.instagramUserID and name part:

@@ -1,6 +1,7 @@
 package callback
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
+	"github.com/igconnect/igconnect/internal/instagram"
 	"github.com/igconnect/igconnect/internal/oauthstate"
 	"github.com/igconnect/igconnect/internal/sandbox"
 	"github.com/igconnect/igconnect/internal/tokensecret"
@@ -92,7 +94,7 @@ func TestLoginCreatesConnectionAndSecret(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	b := e.newBrowser()
 	state := b.start("").Query().Get("state")
-	code := e.code("", "")
+	code := e.code("")
 	r := b.get(CallbackPath + callbackQuery(code, state))
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d, body %s", r.status, r.body)
@@ -173,7 +175,7 @@ func TestLoginCreatesConnectionAndSecret(t *testing.T) {
 func TestLoginAgainUpdatesTheSameConnection(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	b := e.newBrowser()
-	if r := b.login(""); r.status != http.StatusOK {
+	if r := b.login(); r.status != http.StatusOK {
 		t.Fatalf("first login: %d %s", r.status, r.body)
 	}
 	name := "ig-" + defaultUserID
@@ -181,7 +183,7 @@ func TestLoginAgainUpdatesTheSameConnection(t *testing.T) {
 	uid := e.connection(connNS, name).UID
 
 	e.clock.Step(time.Hour)
-	if r := e.newBrowser().login(""); r.status != http.StatusOK {
+	if r := e.newBrowser().login(); r.status != http.StatusOK {
 		t.Fatalf("second login: %d %s", r.status, r.body)
 	}
 	conns := &igv1.InstagramConnectionList{}
@@ -200,6 +202,34 @@ func TestLoginAgainUpdatesTheSameConnection(t *testing.T) {
 	}
 }
 
+// noExpiresIn drops expires_in from the long-lived exchange, as Instagram may.
+type noExpiresIn struct{ Instagram }
+
+func (n noExpiresIn) ExchangeForLongLived(ctx context.Context, app instagram.App, short string) (instagram.LongLivedToken, error) {
+	ll, err := n.Instagram.ExchangeForLongLived(ctx, app, short)
+	ll.ExpiresIn = 0
+	return ll, err
+}
+
+// Without expires_in a login assumes Config.TokenLifetime, the reconciler's assumption, and
+// marks the expiry estimated so that the reconciler learns the real one with a refresh.
+func TestLoginWithoutExpiresInAssumesTheTokenLifetime(t *testing.T) {
+	e := newEnv(t, envOptions{
+		instagram: func(ig Instagram) Instagram { return noExpiresIn{ig} },
+		configure: func(c *Config) { c.TokenLifetime = 50 * 24 * time.Hour },
+	})
+	if r := e.newBrowser().login(); r.status != http.StatusOK {
+		t.Fatalf("login: %d %s", r.status, pageText(r.body))
+	}
+	s := e.secret(connNS, "ig-"+defaultUserID+"-token")
+	if got, want := string(s.Data["expires_at"]), t0.Add(50*24*time.Hour).UTC().Format(time.RFC3339); got != want {
+		t.Errorf("expires_at = %s, want %s", got, want)
+	}
+	if s.Annotations[igv1.AnnotationExpiryEstimated] != "true" {
+		t.Errorf("the assumed expiry is not marked estimated: %v", s.Annotations)
+	}
+}
+
 func TestConcurrentFirstLoginsMakeOneConnection(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	const n = 6
@@ -209,7 +239,7 @@ func TestConcurrentFirstLoginsMakeOneConnection(t *testing.T) {
 	for i := range browsers {
 		browsers[i] = e.newBrowser()
 		states[i] = browsers[i].start("").Query().Get("state")
-		codes[i] = e.code("", "")
+		codes[i] = e.code("")
 	}
 	var wg sync.WaitGroup
 	statuses := make([]int, n)
@@ -264,7 +294,7 @@ func loginUsesPinned(t *testing.T, cached bool, acme, other, ownApp *igv1.Instag
 			c.Cache = nil
 		}
 	}})
-	r := e.newBrowser().login("")
+	r := e.newBrowser().login()
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
@@ -296,7 +326,7 @@ func TestLoginChecksCachedCandidatesAgainstTheAPIServer(t *testing.T) {
 		WithObjects(pinned).Build()
 	unpinned := connectionObj(connNS, "acme", "uid-acme")
 	e := newEnv(t, envOptions{objects: []client.Object{unpinned}, configure: func(c *Config) { c.Cache = stale }})
-	if r := e.newBrowser().login(""); r.status != http.StatusOK {
+	if r := e.newBrowser().login(); r.status != http.StatusOK {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
 	if e.connection(connNS, "ig-"+defaultUserID) == nil {
@@ -329,7 +359,7 @@ func TestTicketLogin(t *testing.T) {
 	if q.Get("scope") != "instagram_business_basic,instagram_business_content_publish" {
 		t.Errorf("scope %q, want the connection's scopes", q.Get("scope"))
 	}
-	r := b.get(CallbackPath + callbackQuery(e.code("", appID), q.Get("state")))
+	r := b.get(CallbackPath + callbackQuery(e.code(appID), q.Get("state")))
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
@@ -350,7 +380,7 @@ func TestTicketLogin(t *testing.T) {
 
 func TestSuccessURL(t *testing.T) {
 	e := newEnv(t, envOptions{configure: func(c *Config) { c.SuccessURL = "https://app.example.test/connected" }})
-	r := e.newBrowser().login("")
+	r := e.newBrowser().login()
 	if r.status != http.StatusFound || r.header.Get("Location") != "https://app.example.test/connected" {
 		t.Fatalf("status %d Location %q, want 302 to the success URL", r.status, r.header.Get("Location"))
 	}
@@ -363,7 +393,7 @@ func TestTrailingFragmentIsStripped(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	b := e.newBrowser()
 	state := b.start("").Query().Get("state")
-	r := b.get(CallbackPath + callbackQuery(e.code("", "")+"#_", state))
+	r := b.get(CallbackPath + callbackQuery(e.code("")+"#_", state))
 	if r.status != http.StatusOK {
 		t.Fatalf("a code with #_ was refused: %d %s", r.status, r.body)
 	}
@@ -412,7 +442,7 @@ func TestExchange(t *testing.T) {
 	if claims, err := e.signer.VerifyState(state, cookieValue(t, b)); err != nil || claims.Flow != oauthstate.FlowJSON {
 		t.Fatalf("flow=json did not mint a JSON-flow state: %+v %v", claims, err)
 	}
-	body, _ := json.Marshal(map[string]string{"code": e.code("", "") + "#_", "state": state})
+	body, _ := json.Marshal(map[string]string{"code": e.code("") + "#_", "state": state})
 	r := b.post(ExchangePath, "application/json", body)
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d: %s", r.status, r.body)

@@ -54,12 +54,12 @@ func metaEnv(t *testing.T) *env {
 	if err := e.kube.Status().Update(t.Context(), scoped); err != nil {
 		t.Fatal(err)
 	}
-	if r := e.newBrowser().login(""); r.status != http.StatusOK {
+	if r := e.newBrowser().login(); r.status != http.StatusOK {
 		t.Fatalf("login: %d %s", r.status, pageText(r.body))
 	}
 	b := e.newBrowser()
 	state := b.start("ticket=" + e.ticketFor(acme)).Query().Get("state")
-	if r := b.get(CallbackPath + callbackQuery(e.code("", appBID), state)); r.status != http.StatusOK {
+	if r := b.get(CallbackPath + callbackQuery(e.code(appBID), state)); r.status != http.StatusOK {
 		t.Fatalf("app B login: %d %s", r.status, pageText(r.body))
 	}
 	// What the reconciler would report for it: acme has no pin, only status names its account.

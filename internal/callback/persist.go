@@ -7,20 +7,13 @@ import (
 	"net/http"
 	"sort"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/tokensecret"
 )
-
-// errSecretForeign stops a Secret write when the Secret turns out to be someone else's.
-var errSecretForeign = errors.New("the token Secret belongs to another object")
 
 // persist stores a login's token. With a ticket (target set) it goes to that connection;
 // without, to the account's connection in ConnectionNamespace, created if there is none.
@@ -37,8 +30,10 @@ func (s *server) persist(ctx context.Context, target *igv1.InstagramConnection, 
 	if pin := conn.Spec.InstagramUserID; pin != "" && pin != rec.UserID {
 		return nil, errAccountMismatch(conn, rec)
 	}
-	if err := s.writeSecret(ctx, conn, rec); err != nil {
-		if errors.Is(err, errSecretForeign) {
+	// A Secret nothing owns is adopted only if it holds a token: it may be anyone's Secret
+	// that merely has the name, the rule the reconciler applies too.
+	if _, err := s.secrets.Replace(ctx, conn, rec); err != nil {
+		if errors.Is(err, tokensecret.ErrForeign) {
 			return nil, errSecretConflict(conn)
 		}
 		return nil, kubeFailure(err)
@@ -156,54 +151,6 @@ func (s *server) readAgain(ctx context.Context, cached []igv1.InstagramConnectio
 		out = append(out, *fresh)
 	}
 	return out, nil
-}
-
-// writeSecret makes the connection's token Secret hold rec, owned by the connection,
-// creating it if needed. A Secret another object owns is left alone (errSecretForeign), as
-// is one nothing owns that holds no token: it may be anyone's Secret that merely has the
-// name, the same rule the reconciler applies before adopting a Secret.
-func (s *server) writeSecret(ctx context.Context, conn *igv1.InstagramConnection, rec tokensecret.Record) error {
-	key := client.ObjectKey{Namespace: conn.Namespace, Name: conn.Spec.SecretName}
-	scheme := s.cfg.Client.Scheme()
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		secret := &corev1.Secret{}
-		err := s.cfg.APIReader.Get(ctx, key, secret)
-		if apierrors.IsNotFound(err) {
-			secret = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
-			tokensecret.Apply(secret, conn.Name, conn.Spec.SecretTemplate, rec)
-			if err := controllerutil.SetControllerReference(conn, secret, scheme); err != nil {
-				return err
-			}
-			err := s.cfg.Client.Create(ctx, secret)
-			if apierrors.IsAlreadyExists(err) {
-				// Created meanwhile (a concurrent login): read it and update it instead.
-				return apierrors.NewConflict(schema.GroupResource{Resource: "secrets"}, key.Name, err)
-			}
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		switch tokensecret.OwnershipOf(secret, conn) {
-		case tokensecret.Foreign:
-			return errSecretForeign
-		case tokensecret.Unowned:
-			if !tokensecret.Read(secret).HasToken() {
-				return errSecretForeign
-			}
-		}
-		changed := tokensecret.Apply(secret, conn.Name, conn.Spec.SecretTemplate, rec)
-		if metav1.GetControllerOf(secret) == nil {
-			if err := controllerutil.SetControllerReference(conn, secret, scheme); err != nil {
-				return err
-			}
-			changed = true
-		}
-		if !changed {
-			return nil
-		}
-		return s.cfg.Client.Update(ctx, secret)
-	})
 }
 
 func errAccountMismatch(conn *igv1.InstagramConnection, rec tokensecret.Record) *failure {

@@ -10,6 +10,7 @@ import (
 	"github.com/igconnect/igconnect/internal/httpstatus"
 	"github.com/igconnect/igconnect/internal/metrics"
 	"github.com/igconnect/igconnect/internal/oauthstate"
+	"github.com/igconnect/igconnect/internal/tokensecret"
 )
 
 // Timeouts and limits of the server NewServer returns.
@@ -60,7 +61,9 @@ func NewServer(addr string, h http.Handler) *http.Server {
 
 // server is the handler NewHandler returns.
 type server struct {
-	cfg           Config
+	cfg Config
+	// secrets writes the token Secrets, as the reconciler does.
+	secrets       *tokensecret.Writer
 	routes        map[string]route
 	secureCookie  bool
 	deletionCodes confirmations
@@ -80,10 +83,11 @@ type route struct {
 }
 
 // The callback server reads connections and Secrets (app Secrets included) in every
-// namespace, creates connections, writes token Secrets, and deletes both on Meta's
-// data-deletion request. It never writes status.
+// namespace, creates connections, writes token Secrets (tokensecret.Writer: a create, then
+// server-side applies and merge patches), and deletes both on Meta's data-deletion request.
+// It never writes status.
 // +kubebuilder:rbac:groups=instagram.igconnect.dev,resources=instagramconnections,verbs=get;list;create;delete
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;update;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;patch;delete
 
 // NewHandler validates cfg, fills its defaults and returns the callback server's handler.
 func NewHandler(cfg Config) (http.Handler, error) {
@@ -93,6 +97,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	s := &server{
 		cfg:           cfg,
+		secrets:       &tokensecret.Writer{Client: cfg.Client, Reader: cfg.APIReader},
 		secureCookie:  strings.HasPrefix(cfg.PublicURL, "https://"),
 		deletionCodes: confirmations{key: deletionKey(cfg.Signer)},
 	}

@@ -80,7 +80,7 @@ func (s *server) start(w http.ResponseWriter, r *http.Request) *failure {
 		// Lax, not Strict: the browser must send it on the top-level redirect from Instagram.
 		SameSite: http.SameSiteLaxMode,
 	})
-	w.Header().Set("Location", s.cfg.Instagram.AuthorizeURL(app.ClientID, s.cfg.RedirectURL, scopes, state))
+	w.Header().Set("Location", s.cfg.Login.AuthorizeURL(app, s.cfg.RedirectURL, scopes, state))
 	w.WriteHeader(http.StatusFound)
 	return nil
 }
@@ -100,7 +100,7 @@ func browserCookie(r *http.Request) string {
 func isBase64URL(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+		if (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '_' {
 			return false
 		}
 	}

@@ -5,39 +5,42 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/metrics"
 )
 
-// connMetrics keeps the per-connection series of internal/metrics in step with what the
-// reconciler last exported for each connection. metrics.SetConnection finds a connection's
-// old readiness series with DeletePartialMatch, a scan of every connection's series: called
-// on every reconcile it made a wave of N reconciles cost O(N²) (a tenth of the manager's CPU
-// at 2,000 connections, most of it at 10,000). Remembering the last exported values makes
-// an unchanged reconcile free and a changed one O(1): only the series that change are
-// touched, and the old reason's series is deleted by its full label set.
-var connMetrics = &connectionMetrics{last: map[types.NamespacedName]exported{}, degraded: map[types.NamespacedName]condition{}}
+// connectionMetrics keeps the per-connection series of internal/metrics in step with what
+// the reconciler last exported for each connection. It is an optimisation: the general
+// metrics.SetConnection finds a connection's old readiness series with DeletePartialMatch,
+// a scan of every connection's series, so a wave of N reconciles cost O(N²) (BENCHMARKS.md).
+// Remembering the last exported values makes an unchanged reconcile free and a changed one
+// O(1): only the series that change are touched, and the old reason's series is deleted by
+// its full label set. TestConnectionMetricsSkipUnchanged fails without it.
+type connectionMetrics struct {
+	mu       sync.Mutex
+	last     map[types.NamespacedName]exported
+	degraded map[types.NamespacedName]exportedCondition
+}
+
+func newConnectionMetrics() *connectionMetrics {
+	return &connectionMetrics{last: map[types.NamespacedName]exported{}, degraded: map[types.NamespacedName]exportedCondition{}}
+}
+
+// exportedCondition is a condition's exported state: True or not, and its reason.
+type exportedCondition struct {
+	isTrue bool
+	reason string
+}
 
 // exported is what was last exported for one connection.
 type exported struct {
 	expires, next time.Time
 	ready         bool
 	reason        string
-}
-
-// condition is a condition's exported state: True or not, and its reason.
-type condition struct {
-	isTrue bool
-	reason string
-}
-
-// connectionMetrics remembers the exported values per connection. The metrics registry is
-// process-wide, and so is this.
-type connectionMetrics struct {
-	mu       sync.Mutex
-	last     map[types.NamespacedName]exported
-	degraded map[types.NamespacedName]condition
 }
 
 // set exports a connection's token times and readiness, as metrics.SetConnection does:
@@ -68,7 +71,7 @@ func (m *connectionMetrics) set(key types.NamespacedName, expires, next time.Tim
 }
 
 // setDegraded exports the Degraded condition; a connection without one has no series.
-func (m *connectionMetrics) setDegraded(key types.NamespacedName, present bool, cur condition) {
+func (m *connectionMetrics) setDegraded(key types.NamespacedName, present bool, cur exportedCondition) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	prev, seen := m.degraded[key]
@@ -109,6 +112,30 @@ func (m *connectionMetrics) forget(key types.NamespacedName) {
 	metrics.TokenExpiry.DeleteLabelValues(key.Namespace, key.Name)
 	metrics.NextRefresh.DeleteLabelValues(key.Namespace, key.Name)
 	metrics.ConnectionReady.DeleteLabelValues(key.Namespace, key.Name, prev.reason)
+}
+
+// record exports the connection's token times, readiness and Degraded from its status.
+func (m *connectionMetrics) record(conn *igv1.InstagramConnection) {
+	ready := meta.FindStatusCondition(conn.Status.Conditions, igv1.ConditionReady)
+	reason, isReady := "", false
+	if ready != nil {
+		reason, isReady = ready.Reason, ready.Status == metav1.ConditionTrue
+	}
+	var expires, next time.Time
+	if conn.Status.ExpiresAt != nil {
+		expires = conn.Status.ExpiresAt.Time
+	}
+	if conn.Status.NextRefreshTime != nil {
+		next = conn.Status.NextRefreshTime.Time
+	}
+	key := types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}
+	m.set(key, expires, next, isReady, reason)
+	degraded := meta.FindStatusCondition(conn.Status.Conditions, igv1.ConditionDegraded)
+	if degraded == nil {
+		m.setDegraded(key, false, exportedCondition{})
+		return
+	}
+	m.setDegraded(key, true, exportedCondition{isTrue: degraded.Status == metav1.ConditionTrue, reason: degraded.Reason})
 }
 
 // setTimestamp sets a timestamp series to t in Unix seconds, or removes it for a zero time.

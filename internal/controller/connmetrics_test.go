@@ -45,6 +45,7 @@ func TestConnectionMetricsFollowTheLastExport(t *testing.T) {
 	expiry := func() map[string]float64 { return series(t, metrics.TokenExpiry, key.Namespace, key.Name) }
 	nextRefresh := func() map[string]float64 { return series(t, metrics.NextRefresh, key.Namespace, key.Name) }
 
+	connMetrics := newConnectionMetrics()
 	connMetrics.set(key, time.Time{}, time.Time{}, false, "AwaitingAuthorization")
 	if got := expiry(); len(got) != 0 {
 		t.Errorf("no expiry yet, want no expiry series, got %v", got)
@@ -73,24 +74,40 @@ func TestConnectionMetricsFollowTheLastExport(t *testing.T) {
 	}
 }
 
+// TestConnectionMetricsSkipUnchanged shows what remembering the last export saves: a
+// reconcile whose values did not change touches no series (here, one removed behind the
+// memory's back stays removed).
+func TestConnectionMetricsSkipUnchanged(t *testing.T) {
+	key := types.NamespacedName{Namespace: "metrics-test", Name: "unchanged"}
+	expires := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := newConnectionMetrics()
+	m.set(key, expires, time.Time{}, true, "Connected")
+	metrics.TokenExpiry.DeleteLabelValues(key.Namespace, key.Name)
+	m.set(key, expires, time.Time{}, true, "Connected")
+	if got := series(t, metrics.TokenExpiry, key.Namespace, key.Name); len(got) != 0 {
+		t.Errorf("an unchanged export rewrote its series: %v", got)
+	}
+	m.forget(key)
+}
 func TestConnectionMetricsFollowDegraded(t *testing.T) {
 	key := types.NamespacedName{Namespace: "metrics-test", Name: "degraded"}
+	m := newConnectionMetrics()
 	degraded := func() map[string]float64 { return series(t, metrics.ConnectionDegraded, key.Namespace, key.Name) }
 
-	connMetrics.setDegraded(key, true, condition{reason: "NoFailures"})
+	m.setDegraded(key, true, exportedCondition{reason: "NoFailures"})
 	if got := degraded(); len(got) != 1 || got["NoFailures"] != 0 {
 		t.Errorf("degraded series = %v, want only NoFailures=0", got)
 	}
-	connMetrics.setDegraded(key, true, condition{isTrue: true, reason: "RateLimited"})
+	m.setDegraded(key, true, exportedCondition{isTrue: true, reason: "RateLimited"})
 	if got := degraded(); len(got) != 1 || got["RateLimited"] != 1 {
 		t.Errorf("degraded series = %v, want only RateLimited=1: the old reason's series must go", got)
 	}
-	connMetrics.setDegraded(key, false, condition{})
+	m.setDegraded(key, false, exportedCondition{})
 	if got := degraded(); len(got) != 0 {
 		t.Errorf("a connection without Degraded keeps series %v", got)
 	}
-	connMetrics.setDegraded(key, true, condition{isTrue: true, reason: "InstagramUnavailable"})
-	connMetrics.forget(key)
+	m.setDegraded(key, true, exportedCondition{isTrue: true, reason: "InstagramUnavailable"})
+	m.forget(key)
 	if got := degraded(); len(got) != 0 {
 		t.Errorf("a forgotten connection keeps degraded series %v", got)
 	}

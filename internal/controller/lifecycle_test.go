@@ -15,11 +15,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest/komega"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/oauthstate"
 	"github.com/igconnect/igconnect/internal/sandbox"
-	"github.com/igconnect/igconnect/internal/tokensecret"
 )
 
 var seq atomic.Int64
@@ -81,8 +81,9 @@ func (f *fixture) create() {
 	DeferCleanup(func() { _ = k8sClient.Delete(ctx, f.conn) })
 }
 
-// poke changes an annotation so the reconciler runs at the fake clock's current time.
-func (f *fixture) poke() {
+// poke changes an annotation so the reconciler runs at the fake clock's current time; it
+// returns the connection's resourceVersion after the change.
+func (f *fixture) poke() string {
 	c := &igv1.InstagramConnection{}
 	Expect(k8sClient.Get(ctx, f.key(), c)).To(Succeed())
 	patch := client.MergeFrom(c.DeepCopy())
@@ -91,7 +92,19 @@ func (f *fixture) poke() {
 	}
 	c.Annotations["test.igconnect.dev/poke"] = fmt.Sprint(seq.Add(1))
 	Expect(k8sClient.Patch(ctx, c, patch)).To(Succeed())
+	return c.ResourceVersion
 }
+
+// reconciledAt waits until a reconcile that read the connection at resourceVersion rv (or
+// later) has finished: what was queued for the connection before then has run.
+func (f *fixture) reconciledAt(rv string) {
+	EventuallyWithOffset(1, func() bool { return reconciles.finishedWith(f.key(), rv) }).Should(BeTrue(),
+		"the reconcile of the connection's change must finish")
+}
+
+// settle pokes the connection and waits until that poke was reconciled: the sync point
+// before a negative assertion.
+func (f *fixture) settle() { f.reconciledAt(f.poke()) }
 
 func (f *fixture) get() *igv1.InstagramConnection {
 	c := &igv1.InstagramConnection{}
@@ -105,25 +118,35 @@ func (f *fixture) secret() *corev1.Secret {
 	return s
 }
 
-// ready returns a Gomega function that reports the Ready condition's status and reason.
-func (f *fixture) ready() func() string {
-	return func() string {
-		c := &igv1.InstagramConnection{}
-		if err := k8sClient.Get(ctx, f.key(), c); err != nil {
-			return err.Error()
-		}
-		cond := meta.FindStatusCondition(c.Status.Conditions, igv1.ConditionReady)
-		if cond == nil {
-			return "none"
-		}
-		return string(cond.Status) + "/" + cond.Reason
-	}
+// connection returns a komega function that reads the connection, for Eventually.
+func (f *fixture) connection() func() (client.Object, error) {
+	return komega.Object(&igv1.InstagramConnection{ObjectMeta: metav1.ObjectMeta{Namespace: f.key().Namespace,
+		Name: f.key().Name}})
 }
 
-// handledPoke waits until the reconciler has acted on the latest poke: the status was
-// computed from the current generation and Ready reached want.
+// tokenSecret returns a komega function that reads the token Secret, for Eventually.
+func (f *fixture) tokenSecret() func() (client.Object, error) {
+	return komega.Object(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: f.secretKey().Namespace,
+		Name: f.secretKey().Name}})
+}
+
+// haveCondition matches a connection whose condition typ has the status and reason.
+func haveCondition(typ string, status metav1.ConditionStatus, reason string) OmegaMatcher {
+	return HaveField("Status.Conditions", ContainElement(And(HaveField("Type", typ),
+		HaveField("Status", status), HaveField("Reason", reason))))
+}
+
+// haveToken matches a Secret whose access_token matches m.
+func haveToken(m OmegaMatcher) OmegaMatcher {
+	return HaveField("Data", HaveKeyWithValue(igv1.SecretKeyAccessToken, WithTransform(func(b []byte) string {
+		return string(b)
+	}, m)))
+}
+
+// waitReady waits until Ready reaches want, "Status/Reason".
 func (f *fixture) waitReady(want string) {
-	EventuallyWithOffset(1, f.ready()).Should(Equal(want))
+	status, reason, _ := strings.Cut(want, "/")
+	EventuallyWithOffset(1, f.connection()).Should(haveCondition(igv1.ConditionReady, metav1.ConditionStatus(status), reason))
 }
 
 func (f *fixture) eventReasons() []string {
@@ -138,14 +161,14 @@ func (f *fixture) eventReasons() []string {
 	return reasons
 }
 
-// eventMessages returns the messages of the connection's events with reason.
-func (f *fixture) eventMessages(reason string) func() []string {
+// connectedMessages returns the messages of the connection's Connected events.
+func (f *fixture) connectedMessages() func() []string {
 	return func() []string {
 		list := &eventsv1.EventList{}
 		Expect(k8sClient.List(ctx, list, client.InNamespace(f.conn.Namespace))).To(Succeed())
 		var messages []string
 		for _, e := range list.Items {
-			if e.Regarding.Name == f.conn.Name && e.Regarding.Kind == "InstagramConnection" && e.Reason == reason {
+			if e.Regarding.Name == f.conn.Name && e.Regarding.Kind == "InstagramConnection" && e.Reason == igv1.ReasonConnected {
 				messages = append(messages, e.Note)
 			}
 		}
@@ -155,10 +178,12 @@ func (f *fixture) eventMessages(reason string) func() []string {
 
 func calls(endpoint string) int { return ig.CallCount(endpoint) }
 
-// consistentlyNoCalls pokes the connection and checks that no Instagram call follows.
+// expectIdle pokes the connection and checks that no Instagram call follows: none while its
+// reconcile runs, none for a while after.
 func (f *fixture) expectIdle() {
 	before := ig.Calls()
-	f.poke()
+	f.settle()
+	Expect(ig.Calls()).To(Equal(before), "an idle connection must not call Instagram")
 	Consistently(ig.Calls, "300ms", "50ms").Should(Equal(before), "an idle connection must not call Instagram")
 }
 
@@ -215,8 +240,9 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 		// One event tells both the import and the connection: Connected, naming the Secret.
 		imported := And(HavePrefix("Imported the token of @%s (%s) from Secret %s; ", f.account.Username,
 			f.account.UserID, f.secretKey().Name), ContainSubstring("token valid until"))
-		Eventually(f.eventMessages(igv1.ReasonConnected)).Should(ConsistOf(imported))
-		Consistently(f.eventMessages(igv1.ReasonConnected), "1s").Should(ConsistOf(imported))
+		Eventually(f.connectedMessages()).Should(ConsistOf(imported))
+		f.settle()
+		Consistently(f.connectedMessages(), "1s").Should(ConsistOf(imported))
 	})
 
 	It("makes no Instagram call while nothing is due", func() {
@@ -230,11 +256,10 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 		fakeClock.SetTime(next)
 		refresh := calls(sandbox.EndpointRefresh)
 		f.poke()
-		Eventually(func() string { return string(f.secret().Data["access_token"]) }).ShouldNot(Equal(token))
+		Eventually(f.tokenSecret()).ShouldNot(haveToken(Equal(token)))
 		Expect(calls(sandbox.EndpointRefresh) - refresh).To(Equal(1))
 		token = string(f.secret().Data["access_token"])
-		Eventually(func() *metav1.Time { return f.get().Status.LastRefreshTime }).Should(HaveField("Time",
-			BeTemporally("==", next.Truncate(time.Second))))
+		Eventually(f.connection()).Should(HaveField("Status.LastRefreshTime.Time", BeTemporally("==", next.Truncate(time.Second))))
 		Eventually(f.eventReasons).Should(ContainElement(igv1.ReasonRefreshed))
 		f.expectIdle()
 	})
@@ -245,13 +270,7 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 			RegainAccessMinutes: 30})).To(Succeed())
 		refresh := calls(sandbox.EndpointRefresh)
 		f.poke()
-		Eventually(func() string {
-			c := meta.FindStatusCondition(f.get().Status.Conditions, igv1.ConditionDegraded)
-			if c == nil {
-				return ""
-			}
-			return string(c.Status) + "/" + c.Reason
-		}).Should(Equal("True/RateLimited"))
+		Eventually(f.connection()).Should(haveCondition(igv1.ConditionDegraded, metav1.ConditionTrue, igv1.ReasonRateLimited))
 		c := f.get()
 		Expect(meta.IsStatusConditionTrue(c.Status.Conditions, igv1.ConditionReady)).To(BeTrue(), "the token is still valid")
 		Expect(c.Status.FailedRefreshAttempts).To(Equal(int32(1)))
@@ -267,7 +286,7 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 		By("recovering once it passes")
 		fakeClock.Step(time.Minute)
 		f.poke()
-		Eventually(func() int32 { return f.get().Status.FailedRefreshAttempts }).Should(BeZero())
+		Eventually(f.connection()).Should(HaveField("Status.FailedRefreshAttempts", BeZero()))
 		Expect(meta.IsStatusConditionFalse(f.get().Status.Conditions, igv1.ConditionDegraded)).To(BeTrue())
 		Expect(calls(sandbox.EndpointRefresh) - refresh).To(Equal(2))
 		token = string(f.secret().Data["access_token"])
@@ -278,13 +297,14 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 		patch := client.MergeFrom(c.DeepCopy())
 		c.Annotations[igv1.AnnotationRefreshRequestedAt] = "first"
 		Expect(k8sClient.Patch(ctx, c, patch)).To(Succeed())
-		Consistently(func() string { return string(f.secret().Data["access_token"]) }, "300ms").Should(Equal(token),
+		f.reconciledAt(c.ResourceVersion)
+		Consistently(f.tokenSecret(), "300ms").Should(haveToken(Equal(token)),
 			"the token is minutes old: a refresh must wait until it is 24 hours old")
 		Expect(f.get().Status.NextRefreshTime.Time).To(BeTemporally("~", f.get().Status.TokenIssuedAt.Add(day), time.Second))
 
 		fakeClock.Step(day)
 		f.poke()
-		Eventually(func() string { return f.get().Status.LastHandledRefreshRequest }).Should(Equal("first"))
+		Eventually(f.connection()).Should(HaveField("Status.LastHandledRefreshRequest", Equal("first")))
 		Expect(string(f.secret().Data["access_token"])).NotTo(Equal(token))
 		token = string(f.secret().Data["access_token"])
 		f.expectIdle()
@@ -296,7 +316,7 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 		s.Data["expires_at"] = []byte("garbage")
 		before := ig.Calls()
 		Expect(k8sClient.Update(ctx, s)).To(Succeed())
-		Eventually(func() string { return string(f.secret().Data["username"]) }).Should(Equal(f.account.Username))
+		Eventually(f.tokenSecret()).Should(HaveField("Data", HaveKeyWithValue("username", BeEquivalentTo(f.account.Username))))
 		Expect(string(f.secret().Data["expires_at"])).To(Equal(f.get().Status.ExpiresAt.UTC().Format(time.RFC3339)))
 		Expect(ig.Calls()).To(Equal(before))
 	})
@@ -317,11 +337,13 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 			return meta.FindStatusCondition(f.get().Status.Conditions, igv1.ConditionReady).Message
 		}
 		Expect(readyMessage()).To(ContainSubstring(sandbox.MsgLoggedOut))
+		Expect(f.secret().Annotations).To(HaveKeyWithValue(igv1.AnnotationTokenRejectedMessage,
+			ContainSubstring(sandbox.MsgLoggedOut)), "the words are kept on the Secret, beside the rejection")
 		c = f.get()
 		patch := client.MergeFrom(c.DeepCopy())
 		c.Spec.Scopes = []igv1.Scope{igv1.ScopeBasic} // the default, spelled out: a new generation
 		Expect(k8sClient.Patch(ctx, c, patch)).To(Succeed())
-		Eventually(func() int64 { return f.get().Status.ObservedGeneration }).Should(Equal(c.Generation))
+		Eventually(f.connection()).Should(HaveField("Status.ObservedGeneration", Equal(c.Generation)))
 		Expect(readyMessage()).To(ContainSubstring(sandbox.MsgLoggedOut))
 
 		fakeClock.Step(10 * day)
@@ -337,11 +359,12 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 		Expect(string(s.Data["access_token"])).NotTo(Equal(token), "a short-lived token is exchanged for a long-lived one")
 		info, _ := ig.TokenInfo(string(s.Data["access_token"]))
 		Expect(info.Kind).To(Equal(sandbox.LongLived))
-		Expect(s.Annotations).NotTo(HaveKey(tokensecret.AnnotationRejected))
+		Expect(s.Annotations).NotTo(HaveKey(igv1.AnnotationTokenRejected))
 		token = string(s.Data["access_token"])
 		// Ready turned True again and a token was imported: one event says both.
-		Eventually(f.eventMessages(igv1.ReasonConnected)).Should(HaveLen(2))
-		Consistently(f.eventMessages(igv1.ReasonConnected), "1s").Should(And(HaveLen(2),
+		Eventually(f.connectedMessages()).Should(HaveLen(2))
+		f.settle()
+		Consistently(f.connectedMessages(), "1s").Should(And(HaveLen(2),
 			HaveEach(HavePrefix("Imported the token of @%s", f.account.Username))))
 	})
 
@@ -351,10 +374,8 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 		expires := f.get().Status.ExpiresAt.Time
 		fakeClock.SetTime(f.get().Status.NextRefreshTime.Time)
 		f.poke()
-		Eventually(func() string {
-			c := meta.FindStatusCondition(f.get().Status.Conditions, igv1.ConditionDegraded)
-			return c.Reason
-		}).Should(Equal(igv1.ReasonInstagramUnavailable))
+		Eventually(f.connection()).Should(haveCondition(igv1.ConditionDegraded, metav1.ConditionTrue,
+			igv1.ReasonInstagramUnavailable))
 		Expect(meta.IsStatusConditionTrue(f.get().Status.Conditions, igv1.ConditionReady)).To(BeTrue())
 
 		fakeClock.SetTime(expires.Add(time.Second))
@@ -469,9 +490,10 @@ var _ = Describe("An imported token with a known expiry", func() {
 		// and the import still gets its Connected event.
 		later := expires.Add(5 * day)
 		f.putToken(f.issue(sandbox.LongLived, 5*day), map[string]string{"expires_at": later.Format(time.RFC3339)})
-		Eventually(func() time.Time { return f.get().Status.ExpiresAt.Time }).Should(BeTemporally("==", later))
-		Eventually(f.eventMessages(igv1.ReasonConnected)).Should(HaveLen(2))
-		Consistently(f.eventMessages(igv1.ReasonConnected), "1s").Should(And(HaveLen(2),
+		Eventually(f.connection()).Should(HaveField("Status.ExpiresAt.Time", BeTemporally("==", later)))
+		Eventually(f.connectedMessages()).Should(HaveLen(2))
+		f.settle()
+		Consistently(f.connectedMessages(), "1s").Should(And(HaveLen(2),
 			HaveEach(HavePrefix("Imported the token of @%s", f.account.Username))))
 	})
 
@@ -484,7 +506,7 @@ var _ = Describe("An imported token with a known expiry", func() {
 		cond := meta.FindStatusCondition(c.Status.Conditions, igv1.ConditionReady)
 		Expect(cond.Message).To(ContainSubstring("estimated"))
 		Expect(c.Status.ExpiresAt.Time).To(BeTemporally("==", fakeClock.Now().Add(59*day).Truncate(time.Second)))
-		Expect(f.secret().Annotations).To(HaveKeyWithValue(tokensecret.AnnotationExpiryEstimated, "true"))
+		Expect(f.secret().Annotations).To(HaveKeyWithValue(igv1.AnnotationExpiryEstimated, "true"))
 		f.expectIdle()
 	})
 })

@@ -6,13 +6,17 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 )
 
 // ownWrites remembers the resourceVersion of this reconciler's last write of each object:
-// of each token Secret, and of each connection's status.
+// of each token Secret, and of each connection's status. It is an optimisation: without it
+// every echo is one more reconcile, each a no-op or a conflict retried, and nothing is lost
+// (TestOwnWritesDropsOnlyTheEchoOfTheLastWrite and TestOwnWritesBehind fail without it, and
+// make bench's status writes and GETs per import grow).
 //
 // The watch on owned Secrets sends a Secret write straight back; the reconcile that
 // made it is already finishing the job with the status patch, so a second reconcile would
@@ -33,8 +37,8 @@ import (
 type ownWrites struct {
 	mu sync.Mutex
 	rv map[types.NamespacedName]written
-	// now is the clock of behind's give-up; time.Now outside tests.
-	now func() time.Time
+	// clock is the reconciler's, which times behind's give-up.
+	clock clock.PassiveClock
 }
 
 // written is one remembered write.
@@ -49,8 +53,8 @@ type written struct {
 // resourceVersions), and a reconcile must not wait for it forever.
 const cacheLagLimit = 30 * time.Second
 
-func newOwnWrites() *ownWrites {
-	return &ownWrites{rv: map[types.NamespacedName]written{}, now: time.Now}
+func newOwnWrites(clk clock.PassiveClock) *ownWrites {
+	return &ownWrites{rv: map[types.NamespacedName]written{}, clock: clk}
 }
 
 // record notes that obj, as the API server returned it, was written by this reconciler.
@@ -59,7 +63,7 @@ func (o *ownWrites) record(obj client.Object) {
 		return
 	}
 	o.mu.Lock()
-	o.rv[client.ObjectKeyFromObject(obj)] = written{rv: obj.GetResourceVersion(), at: o.now()}
+	o.rv[client.ObjectKeyFromObject(obj)] = written{rv: obj.GetResourceVersion(), at: o.clock.Now()}
 	o.mu.Unlock()
 }
 
@@ -90,7 +94,7 @@ func (o *ownWrites) behind(obj client.Object) bool {
 	if !ok {
 		return false
 	}
-	if o.now().Sub(w.at) > cacheLagLimit {
+	if o.clock.Since(w.at) > cacheLagLimit {
 		delete(o.rv, key)
 		return false
 	}

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 )
 
@@ -14,7 +15,7 @@ func secretAt(rv string) *corev1.Secret {
 }
 
 func TestOwnWritesDropsOnlyTheEchoOfTheLastWrite(t *testing.T) {
-	o := newOwnWrites()
+	o := newOwnWrites(clocktesting.NewFakeClock(t0))
 	p := o.predicate()
 	if !p.Update(event.UpdateEvent{ObjectOld: secretAt("9"), ObjectNew: secretAt("10")}) {
 		t.Fatal("a change the reconciler did not write must be reconciled")
@@ -43,7 +44,8 @@ func TestOwnWritesDropsOnlyTheEchoOfTheLastWrite(t *testing.T) {
 }
 
 func TestOwnWritesBehind(t *testing.T) {
-	o := newOwnWrites()
+	clk := clocktesting.NewFakeClock(t0)
+	o := newOwnWrites(clk)
 	o.record(secretAt("100"))
 	for rv, want := range map[string]bool{"99": true, "100": false, "101": false, "not-a-number": false} {
 		if got := o.behind(secretAt(rv)); got != want {
@@ -55,8 +57,7 @@ func TestOwnWritesBehind(t *testing.T) {
 	}
 	// A cache that has not caught up long after the write never will (an etcd restored
 	// from a backup): the reconcile must go on.
-	later := time.Now().Add(cacheLagLimit + time.Second)
-	o.now = func() time.Time { return later }
+	clk.Step(cacheLagLimit + time.Second)
 	if o.behind(secretAt("99")) {
 		t.Error("behind must give up after cacheLagLimit")
 	}

@@ -7,19 +7,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
 	"github.com/igconnect/igconnect/internal/tokensecret"
 )
-
-// errTokenSuperseded means the Secret received another token (a new login) while the
-// reconciler was working from the old one; its change is dropped and the next reconcile
-// starts from the new token.
-var errTokenSuperseded = errors.New("the token Secret received a new token meanwhile")
 
 // getTokenSecret returns the connection's token Secret, or nil when there is none. The
 // cache holds only Secrets that carry igconnect's label, so a miss is checked against the
@@ -43,61 +35,22 @@ func (r *InstagramConnectionReconciler) getTokenSecret(ctx context.Context, conn
 	return s, nil
 }
 
-// writeTokenSecret makes the connection's Secret hold rec, creating it if needed and
-// writing it only when its content changes. basedOn is the token the caller's change
-// started from: when another writer got there first, the change is re-applied to the fresh
-// Secret only if it still holds that token, so a refreshed token is not lost to an API
-// conflict and a newer login is never overwritten. It returns the Secret as written.
+// writeTokenSecret makes the connection's Secret hold rec through the one Secret writer
+// (tokensecret.Writer), and remembers the write so that its echo on the Secret watch is
+// dropped. existing is the Secret as read (nil: none) and basedOn the token the change
+// started from: a Secret that got another token meanwhile is left to it
+// (tokensecret.ErrSuperseded).
 func (r *InstagramConnectionReconciler) writeTokenSecret(ctx context.Context, conn *igv1.InstagramConnection,
 	existing *corev1.Secret, basedOn string, rec tokensecret.Record) (*corev1.Secret, error) {
-	var written *corev1.Secret
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		if existing == nil {
-			s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: conn.Spec.SecretName, Namespace: conn.Namespace}}
-			tokensecret.Apply(s, conn.Name, conn.Spec.SecretTemplate, rec)
-			if err := controllerutil.SetControllerReference(conn, s, r.Scheme()); err != nil {
-				return err
-			}
-			if err := r.Create(ctx, s); err != nil {
-				return err
-			}
-			r.ownWrites.record(s)
-			written = s
-			return nil
-		}
-		s := existing.DeepCopy()
-		changed := tokensecret.Apply(s, conn.Name, conn.Spec.SecretTemplate, rec)
-		if metav1.GetControllerOf(s) == nil {
-			if err := controllerutil.SetControllerReference(conn, s, r.Scheme()); err != nil {
-				return err
-			}
-			changed = true
-		}
-		if !changed {
-			written = existing
-			return nil
-		}
-		err := r.Update(ctx, s)
-		if err == nil {
-			r.ownWrites.record(s)
-			written = s
-			return nil
-		}
-		if !apierrors.IsConflict(err) {
-			return err
-		}
-		fresh := &corev1.Secret{}
-		if gerr := r.APIReader.Get(ctx, client.ObjectKeyFromObject(s), fresh); gerr != nil {
-			return gerr
-		}
-		if tokensecret.Read(fresh).AccessToken != basedOn {
-			return errTokenSuperseded
-		}
-		existing = fresh
-		return err // a conflict: RetryOnConflict tries again with the fresh Secret
-	})
+	written, err := r.secrets.Write(ctx, conn, existing, basedOn, rec)
 	if err != nil {
-		return nil, fmt.Errorf("write token Secret %s/%s: %w", conn.Namespace, conn.Spec.SecretName, err)
+		return nil, err
+	}
+	if written != existing {
+		r.secretEchoes.record(written)
 	}
 	return written, nil
 }
+
+// isSuperseded reports whether err says a newer token arrived meanwhile.
+func isSuperseded(err error) bool { return errors.Is(err, tokensecret.ErrSuperseded) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,12 +13,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/resourceversion"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest/komega"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -44,7 +47,44 @@ var (
 	signer    *oauthstate.Signer
 	ctx       context.Context
 	cancel    context.CancelFunc
+	// reconciles tells which connection versions the reconciler has finished with.
+	reconciles *reconcileLog
 )
+
+// reconcileLog wraps the reconciler and records, per connection, the resourceVersion of the
+// connection read by the last reconcile that finished: a test's sync point, so that a
+// negative assertion ("no call follows") starts only once the reconcile it is about ran.
+type reconcileLog struct {
+	r    *InstagramConnectionReconciler
+	mu   sync.Mutex
+	seen map[client.ObjectKey]string
+}
+
+func (l *reconcileLog) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	c := &igv1.InstagramConnection{}
+	rv := ""
+	if err := l.r.Get(ctx, req.NamespacedName, c); err == nil {
+		rv = c.ResourceVersion
+	}
+	res, err := l.r.Reconcile(ctx, req)
+	l.mu.Lock()
+	l.seen[req.NamespacedName] = rv
+	l.mu.Unlock()
+	return res, err
+}
+
+// finishedWith reports whether a reconcile of key that read the connection at resourceVersion
+// rv or later has finished.
+func (l *reconcileLog) finishedWith(key client.ObjectKey, rv string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	seen, ok := l.seen[key]
+	if !ok {
+		return false
+	}
+	cmp, err := resourceversion.CompareResourceVersion(seen, rv)
+	return err == nil && cmp >= 0
+}
 
 func TestController(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -84,10 +124,13 @@ var _ = BeforeSuite(func() {
 		}},
 	})
 	Expect(err).NotTo(HaveOccurred())
+	// The recorder production uses, sending until the suite ends.
+	recorder, err := NewEventRecorder(ctx, cfg, scheme, "igconnect")
+	Expect(err).NotTo(HaveOccurred())
 	r := &InstagramConnectionReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
-		Recorder:  mgr.GetEventRecorder("igconnect"),
+		Recorder:  recorder,
 		Clock:     fakeClock,
 		Instagram: instagram.New(instagram.Config{APIURL: srv.URL, GraphURL: srv.URL, Timeout: 5 * time.Second}),
 		Credentials: &appcreds.Resolver{Reader: mgr.GetAPIReader(),
@@ -96,7 +139,10 @@ var _ = BeforeSuite(func() {
 		PublicURL: publicURL,
 		Policy:    DefaultPolicy(),
 	}
-	Expect(r.SetupWithManager(mgr)).To(Succeed())
+	reconciles = &reconcileLog{r: r, seen: map[client.ObjectKey]string{}}
+	Expect(r.setup(mgr, reconciles)).To(Succeed())
+	komega.SetClient(k8sClient)
+	komega.SetContext(ctx)
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())

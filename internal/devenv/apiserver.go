@@ -45,8 +45,8 @@ func (c *ControlPlane) StopAPIServer() error {
 			return fmt.Errorf("devenv: keep kube-apiserver's certificates: %w", err)
 		}
 	}
-	addr := net.JoinHostPort(api.SecureServing.Address, api.SecureServing.Port)
-	pid, err := apiServerPid(api.SecureServing.Port)
+	addr := net.JoinHostPort(api.Address, api.Port)
+	pid, err := apiServerPid(api.Port)
 	if err != nil {
 		return err
 	}

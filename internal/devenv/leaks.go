@@ -131,7 +131,7 @@ func (s *LeakScanner) ScanAll(texts map[string]string) []Leak {
 		sources = append(sources, src)
 	}
 	sort.Strings(sources)
-	var out []Leak
+	out := make([]Leak, 0, len(sources))
 	for _, src := range sources {
 		out = append(out, s.Scan(src, texts[src])...)
 	}

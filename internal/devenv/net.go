@@ -18,7 +18,7 @@ func FreePort() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("devenv: find a free port: %w", err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }() // only its port was wanted
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
@@ -37,7 +37,7 @@ func PortFree(addr string) bool {
 	if err != nil {
 		return false
 	}
-	ln.Close()
+	_ = ln.Close() // only the bind was the question
 	return true
 }
 

@@ -111,7 +111,7 @@ func (p *Process) Start(ctx context.Context) error {
 		return err
 	}
 	p.starts++
-	fmt.Fprintf(logFile, "=== devenv: %s start #%d at %s: %s %s\n", p.spec.Name, p.starts,
+	_, _ = fmt.Fprintf(logFile, "=== devenv: %s start #%d at %s: %s %s\n", p.spec.Name, p.starts,
 		time.Now().Format(time.RFC3339), p.spec.Path, strings.Join(p.spec.Args, " "))
 
 	sink := &lineSink{file: logFile, echo: p.spec.Echo, prefix: p.spec.Name + " | ", match: p.spec.ReadyLine}
@@ -136,7 +136,7 @@ func (p *Process) Start(ctx context.Context) error {
 	// inherited its pipes.
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
-		logFile.Close()
+		_ = logFile.Close() // a log line lost is no reason to fail
 		p.mu.Unlock()
 		return fmt.Errorf("devenv: start %s: %w", p.spec.Name, err)
 	}
@@ -149,9 +149,9 @@ func (p *Process) Start(ctx context.Context) error {
 		sink.flush()
 		p.mu.Lock()
 		p.exitErr = err
-		fmt.Fprintf(logFile, "=== devenv: %s (pid %d) exited at %s: %v\n", p.spec.Name, cmd.Process.Pid,
+		_, _ = fmt.Fprintf(logFile, "=== devenv: %s (pid %d) exited at %s: %v\n", p.spec.Name, cmd.Process.Pid,
 			time.Now().Format(time.RFC3339), exitDescription(err))
-		logFile.Close()
+		_ = logFile.Close() // a log line lost is no reason to fail
 		p.mu.Unlock()
 		close(done)
 	}()
@@ -310,7 +310,7 @@ func (p *Process) note(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.logFile != nil && !p.exitedLocked() {
-		fmt.Fprintf(p.logFile, "=== devenv: %s %s\n", p.spec.Name, fmt.Sprintf(format, args...))
+		_, _ = fmt.Fprintf(p.logFile, "=== devenv: %s %s\n", p.spec.Name, fmt.Sprintf(format, args...))
 	}
 }
 

@@ -57,7 +57,7 @@ func runChildServer() {
 	}()
 	_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/ok" {
-			fmt.Fprintln(w, "ok")
+			_, _ = fmt.Fprintln(w, "ok")
 			return
 		}
 		http.NotFound(w, r)
@@ -246,7 +246,7 @@ func TestFreePortAndPortFree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	if PortFree(addr) {
 		t.Fatalf("%s is bound and should not be free", addr)
 	}

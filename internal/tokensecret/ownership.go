@@ -11,12 +11,12 @@ import (
 type Ownership int
 
 const (
-	// OwnedByConnection: the connection is the Secret's controller.
+	// OwnedByConnection means the connection is the Secret's controller.
 	OwnedByConnection Ownership = iota
-	// Unowned: nothing controls the Secret and no other connection claims it; the
+	// Unowned means nothing controls the Secret and no other connection claims it; the
 	// connection may adopt it (importing a token a person put there).
 	Unowned
-	// Foreign: another object controls the Secret, or another connection claims it by
+	// Foreign means another object controls the Secret, or another connection claims it by
 	// label; the connection must leave it untouched.
 	Foreign
 )

@@ -9,29 +9,29 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
+	"github.com/igconnect/igconnect/internal/instagram"
 )
 
-// Annotations the operator keeps on a token Secret beside the contract's keys. They never
-// hold the token itself.
+// Names the controller's tests still use; the names are defined once, in api/v1alpha1.
+// Remove them when those tests use igv1's.
 const (
-	// AnnotationFingerprint is a truncated SHA-256 of the token the operator last wrote. A
-	// token that does not match it was put in the Secret by a person and is imported.
-	AnnotationFingerprint = "instagram.igconnect.dev/token-fingerprint"
-	// AnnotationExpiryEstimated is "true" while expires_at is the earliest the token could
-	// expire rather than its known expiry (an imported token before its first refresh).
-	AnnotationExpiryEstimated = "instagram.igconnect.dev/expiry-estimated"
-	// AnnotationRejected holds the Ready reason with which Instagram, or the person through
-	// the deauthorize callback, rejected the token. While it is set the operator makes no
-	// Instagram call for the token; writing a new token clears it.
-	AnnotationRejected = "instagram.igconnect.dev/token-rejected"
-	// AnnotationAccountType holds the account type /me reported.
-	AnnotationAccountType = "instagram.igconnect.dev/account-type"
-	// AnnotationAppScopedUserID holds the app-scoped user id /me reported.
-	AnnotationAppScopedUserID = "instagram.igconnect.dev/app-scoped-user-id"
+	// AnnotationExpiryEstimated is igv1.AnnotationExpiryEstimated.
+	//
+	// Deprecated: use igv1.AnnotationExpiryEstimated.
+	AnnotationExpiryEstimated = igv1.AnnotationExpiryEstimated
+	// AnnotationRejected is igv1.AnnotationTokenRejected.
+	//
+	// Deprecated: use igv1.AnnotationTokenRejected.
+	AnnotationRejected = igv1.AnnotationTokenRejected
 )
 
 // TokenTypeBearer is the token_type of every Instagram token.
 const TokenTypeBearer = "bearer"
+
+// DefaultTokenLifetime is a long-lived token's documented lifetime: 60 days from issue or
+// refresh. A token Instagram sends without expires_in is assumed to live this long, and
+// its expiry is marked estimated.
+const DefaultTokenLifetime = 60 * 24 * time.Hour
 
 // Record is what a token Secret says about its token.
 type Record struct {
@@ -55,8 +55,43 @@ type Record struct {
 	GrantedScopes []string
 	// Rejected is the Ready reason with which the token was rejected, or empty.
 	Rejected string
+	// RejectedMessage is the Ready message of the rejection, the provider's words; kept
+	// only while Rejected is set.
+	RejectedMessage string
 	// Fingerprint is the fingerprint recorded for the token the operator last wrote.
 	Fingerprint string
+}
+
+// NewRecord is the record of a login: the long-lived token ll, issued now to the account p.
+// lifetime is what a token without expires_in is assumed to live (DefaultTokenLifetime
+// unless configured otherwise).
+func NewRecord(now time.Time, ll instagram.LongLivedToken, p instagram.Profile, lifetime time.Duration) Record {
+	return Record{
+		UserID:          p.UserID,
+		Username:        p.Username,
+		AccountType:     p.AccountType,
+		AppScopedUserID: p.ID,
+	}.WithToken(ll, now, lifetime)
+}
+
+// WithToken returns r holding ll, a token from the long-lived exchange or a refresh made at
+// now. The expiry is now plus expires_in; without expires_in it is now plus lifetime, marked
+// estimated. The permissions ll reports replace the granted scopes; when it reports none the
+// old ones stay, since a refresh does not repeat them. The account and any rejection are
+// kept: they are the caller's to decide.
+func (r Record) WithToken(ll instagram.LongLivedToken, now time.Time, lifetime time.Duration) Record {
+	now = now.UTC().Truncate(time.Second) // the precision the Secret keeps
+	r.AccessToken = ll.AccessToken
+	r.IssuedAt = now
+	if ll.ExpiresIn > 0 {
+		r.ExpiresAt, r.ExpiryEstimated = now.Add(ll.ExpiresIn), false
+	} else {
+		r.ExpiresAt, r.ExpiryEstimated = now.Add(lifetime), true
+	}
+	if len(ll.Permissions) > 0 {
+		r.GrantedScopes = ll.Permissions
+	}
+	return r
 }
 
 // Fingerprint returns a short, one-way fingerprint of a token: enough to notice that a
@@ -83,11 +118,12 @@ func Read(s *corev1.Secret) Record {
 		AccessToken:     strings.TrimSpace(string(s.Data[igv1.SecretKeyAccessToken])),
 		UserID:          string(s.Data[igv1.SecretKeyUserID]),
 		Username:        string(s.Data[igv1.SecretKeyUsername]),
-		AccountType:     ann[AnnotationAccountType],
-		AppScopedUserID: ann[AnnotationAppScopedUserID],
-		Rejected:        ann[AnnotationRejected],
-		Fingerprint:     ann[AnnotationFingerprint],
-		ExpiryEstimated: ann[AnnotationExpiryEstimated] == "true",
+		AccountType:     ann[igv1.AnnotationAccountType],
+		AppScopedUserID: ann[igv1.AnnotationAppScopedUserID],
+		Rejected:        ann[igv1.AnnotationTokenRejected],
+		RejectedMessage: ann[igv1.AnnotationTokenRejectedMessage],
+		Fingerprint:     ann[igv1.AnnotationTokenFingerprint],
+		ExpiryEstimated: ann[igv1.AnnotationExpiryEstimated] == "true",
 		ExpiresAt:       parseTime(string(s.Data[igv1.SecretKeyExpiresAt])),
 		IssuedAt:        parseTime(ann[igv1.AnnotationTokenIssuedAt]),
 	}

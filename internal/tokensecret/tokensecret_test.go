@@ -10,6 +10,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
+	"github.com/igconnect/igconnect/internal/instagram"
 )
 
 var (
@@ -150,6 +151,96 @@ func TestOwnershipOf(t *testing.T) {
 	for name, tc := range cases {
 		if got := OwnershipOf(&corev1.Secret{ObjectMeta: tc.meta}, conn); got != tc.want {
 			t.Errorf("%s: got %v, want %v", name, got, tc.want)
+		}
+	}
+}
+
+func TestNewRecordTakesTheExpiryFromExpiresInOrAssumesTheLifetime(t *testing.T) {
+	now := time.Date(2026, 11, 1, 10, 0, 0, 500, time.FixedZone("CET", 3600))
+	profile := instagram.Profile{ID: "27640875392278831", UserID: "17841400000000001", Username: "acme", AccountType: "BUSINESS"}
+	known := NewRecord(now, instagram.LongLivedToken{AccessToken: "IGAAt", ExpiresIn: 5184000 * time.Second,
+		Permissions: []string{"instagram_business_basic"}}, profile, DefaultTokenLifetime)
+	if !known.IssuedAt.Equal(now.Truncate(time.Second)) || known.IssuedAt.Location() != time.UTC {
+		t.Errorf("issued at %v, want %v in UTC to the second", known.IssuedAt, now)
+	}
+	if !known.ExpiresAt.Equal(known.IssuedAt.Add(60*24*time.Hour)) || known.ExpiryEstimated {
+		t.Errorf("expires_in is the expiry: got %v (estimated %v)", known.ExpiresAt, known.ExpiryEstimated)
+	}
+	if known.UserID != profile.UserID || known.Username != "acme" || known.AccountType != "BUSINESS" ||
+		known.AppScopedUserID != profile.ID || len(known.GrantedScopes) != 1 {
+		t.Errorf("the account and scopes come from /me and the exchange: %+v", known)
+	}
+
+	unknown := NewRecord(now, instagram.LongLivedToken{AccessToken: "IGAAt"}, profile, 10*time.Hour)
+	if !unknown.ExpiresAt.Equal(unknown.IssuedAt.Add(10*time.Hour)) || !unknown.ExpiryEstimated {
+		t.Errorf("without expires_in the lifetime is assumed and marked estimated: %v (estimated %v)",
+			unknown.ExpiresAt, unknown.ExpiryEstimated)
+	}
+}
+
+func TestWithTokenKeepsTheScopesARefreshDoesNotRepeat(t *testing.T) {
+	rec := fullRecord()
+	rec.Rejected = "kept"
+	got := rec.WithToken(instagram.LongLivedToken{AccessToken: "IGAAnew", ExpiresIn: time.Hour}, issued.Add(time.Hour), DefaultTokenLifetime)
+	if got.AccessToken != "IGAAnew" || len(got.GrantedScopes) != 2 || got.UserID != rec.UserID || got.Rejected != "kept" {
+		t.Errorf("WithToken = %+v", got)
+	}
+}
+
+func TestRejectedMessageIsKeptOnlyBesideARejection(t *testing.T) {
+	rec := fullRecord()
+	rec.Rejected, rec.RejectedMessage = igv1.ReasonReauthorizationRequired, "Instagram rejected the token: (#190) logged out"
+	s := &corev1.Secret{}
+	Apply(s, "acme", nil, rec)
+	if got := Read(s); got.Rejected != rec.Rejected || got.RejectedMessage != rec.RejectedMessage {
+		t.Fatalf("read back %q / %q", got.Rejected, got.RejectedMessage)
+	}
+	rec.Rejected = "" // a new token clears the rejection, and its words go with it
+	Apply(s, "acme", nil, rec)
+	if _, ok := s.Annotations[igv1.AnnotationTokenRejectedMessage]; ok {
+		t.Error("a rejection message without a rejection")
+	}
+}
+
+// holds decides whether the Writer sends anything; the envtest suite shows the requests,
+// this table the reasons.
+func TestHoldsSeesEveryDifferenceAReaderWould(t *testing.T) {
+	conn := &igv1.InstagramConnection{ObjectMeta: metav1.ObjectMeta{Name: "acme", UID: "uid-1"},
+		Spec: igv1.InstagramConnectionSpec{SecretName: "acme-token"}}
+	rec := fullRecord()
+	c := contentOf(conn.Name, nil, rec)
+	written := func() *corev1.Secret {
+		s := &corev1.Secret{}
+		Apply(s, conn.Name, nil, rec)
+		s.OwnerReferences = []metav1.OwnerReference{controllerReference(conn)}
+		return s
+	}
+	// ownedLabel is a managedFields entry of igconnect's that set the label "team".
+	ownedLabel := []metav1.ManagedFieldsEntry{{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationApply,
+		FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:metadata":{"f:labels":{"f:team":{}}}}`)}}
+	cases := map[string]struct {
+		mutate func(*corev1.Secret)
+		holds  bool
+	}{
+		"as written":                {func(*corev1.Secret) {}, true},
+		"a person's key and label":  {func(s *corev1.Secret) { s.Data["note"] = []byte("x"); s.Labels["owner"] = "jo" }, true},
+		"edited username":           {func(s *corev1.Secret) { s.Data["username"] = []byte("other") }, false},
+		"missing annotation":        {func(s *corev1.Secret) { delete(s.Annotations, igv1.AnnotationTokenIssuedAt) }, false},
+		"a record key left over":    {func(s *corev1.Secret) { s.Annotations[igv1.AnnotationTokenRejected] = "X" }, false},
+		"no controller":             {func(s *corev1.Secret) { s.OwnerReferences = nil }, false},
+		"another type":              {func(s *corev1.Secret) { s.Type = corev1.SecretTypeBasicAuth }, false},
+		"label igconnect set, gone": {func(s *corev1.Secret) { s.Labels["team"] = "x"; s.ManagedFields = ownedLabel }, false},
+		"label someone else set": {func(s *corev1.Secret) {
+			s.Labels["team"] = "x"
+			s.ManagedFields = []metav1.ManagedFieldsEntry{ownedLabel[0]}
+			s.ManagedFields[0].Manager = "kubectl"
+		}, true},
+	}
+	for name, tc := range cases {
+		s := written()
+		tc.mutate(s)
+		if got := holds(s, conn, c, FieldOwner); got != tc.holds {
+			t.Errorf("%s: holds = %v, want %v", name, got, tc.holds)
 		}
 	}
 }

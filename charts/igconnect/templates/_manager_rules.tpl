@@ -9,7 +9,7 @@
   - delete
   - get
   - list
-  - update
+  - patch
   - watch
 - apiGroups:
   - events.k8s.io

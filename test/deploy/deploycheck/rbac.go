@@ -40,7 +40,7 @@ type Rule struct {
 // markers: cluster-wide, or in each watched namespace. Widening them must be a deliberate
 // change of this list.
 var ManagerRules = []Rule{
-	{"/secrets", "create,delete,get,list,update,watch"},
+	{"/secrets", "create,delete,get,list,patch,watch"},
 	{"events.k8s.io/events", "create,patch"},
 	{"instagram.igconnect.dev/instagramconnections", "create,delete,get,list,watch"},
 	// RBAC verbs read best spelt out, here and in the tables below.
@@ -151,13 +151,13 @@ func ManagerAccess(operatorNS, managed, other string, clusterWide bool) []Access
 		{"create", "", events, "", operatorNS, true},
 		{"create", "", events, "", managed, false},
 		{"create", "events.k8s.io", events, "", managed, true},
-		{"watch", "", secrets, "", managed, true}, //nolint:goconst // as above
-		{"update", "", secrets, "", managed, true},
+		{"watch", "", secrets, "", managed, true},                          //nolint:goconst // as above
+		{"update", "", secrets, "", managed, false},                        // writes are applies and patches
 		{"create", connections, "instagramconnections", "", managed, true}, //nolint:goconst // as above
 		{"patch", connections, "instagramconnections", "status", managed, true},
 		{"update", connections, "instagramconnections", "status", managed, false},
 		{"update", connections, "instagramconnections", "", managed, false},
-		{"patch", "", secrets, "", managed, false},
+		{"patch", "", secrets, "", managed, true}, // tokensecret.Writer applies
 		{"get", "", "configmaps", "", operatorNS, false},
 		{"create", "", "pods", "", operatorNS, false},
 		{"list", "", "nodes", "", "", false},

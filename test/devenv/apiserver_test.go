@@ -1,4 +1,9 @@
-package devenv
+// Package devenv_test holds the tests of internal/devenv that start control planes: the
+// harness the e2e and hardening suites and make run start their clusters with. Each starts
+// its own etcd and kube-apiserver and one restarts kube-apiserver, which takes tens of
+// seconds, so they run with those suites (make test) rather than in the fast layer
+// (go test ./api/... ./internal/...).
+package devenv_test
 
 import (
 	"context"
@@ -13,6 +18,8 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/igconnect/igconnect/internal/devenv"
 )
 
 // TestAPIServerStopAndStart stops kube-apiserver while a client watches it, checks that the
@@ -23,10 +30,10 @@ func TestAPIServerStopAndStart(t *testing.T) {
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test`, or `make envtest` and " +
-			"KUBEBUILDER_ASSETS=$PWD/bin/k8s go test ./internal/devenv/")
+			"KUBEBUILDER_ASSETS=$PWD/bin/k8s go test ./test/devenv/")
 	}
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	cp, err := StartControlPlane(ControlPlaneOptions{AssetsDir: assets, KubeconfigPath: kubeconfig})
+	cp, err := devenv.StartControlPlane(devenv.ControlPlaneOptions{AssetsDir: assets, KubeconfigPath: kubeconfig})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,12 @@
-package controller
+package login
 
 import (
 	"hash/fnv"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/igconnect/igconnect/internal/tokensecret"
 )
 
 // Instagram's documented token rules, the defaults of Policy.
@@ -12,7 +14,7 @@ const (
 	// DefaultMinRefreshAge is Instagram's rule that a token must be 24 hours old to be refreshed.
 	DefaultMinRefreshAge = 24 * time.Hour
 	// DefaultTokenLifetime is the lifetime of a long-lived token: 60 days from issue or refresh.
-	DefaultTokenLifetime = 60 * 24 * time.Hour
+	DefaultTokenLifetime = tokensecret.DefaultTokenLifetime
 )
 
 // Policy holds the operator-wide refresh settings. Its methods are pure functions of their

@@ -1,4 +1,4 @@
-package devenv
+package devenv_test
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/igconnect/igconnect/internal/devenv"
 )
 
 // TestControlPlaneKubeconfigAndApplyCRDs starts a control plane without CRDs, installs the
@@ -22,10 +24,10 @@ func TestControlPlaneKubeconfigAndApplyCRDs(t *testing.T) {
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test`, or `make envtest` and " +
-			"KUBEBUILDER_ASSETS=$PWD/bin/k8s go test ./internal/devenv/")
+			"KUBEBUILDER_ASSETS=$PWD/bin/k8s go test ./test/devenv/")
 	}
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	cp, err := StartControlPlane(ControlPlaneOptions{AssetsDir: assets, KubeconfigPath: kubeconfig})
+	cp, err := devenv.StartControlPlane(devenv.ControlPlaneOptions{AssetsDir: assets, KubeconfigPath: kubeconfig})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +65,7 @@ func TestControlPlaneKubeconfigAndApplyCRDs(t *testing.T) {
 
 	crds := filepath.Join("..", "..", "config", "crd", "bases")
 	for range 2 { // server-side apply is idempotent
-		if err := ApplyCRDs(ctx, cp.Config, "igconnect-dev", crds); err != nil {
+		if err := devenv.ApplyCRDs(ctx, cp.Config, "igconnect-dev", crds); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package controller
+package login
 
 import (
 	"errors"
@@ -36,14 +36,12 @@ func TestErrorMapping(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			reason, rejected := rejectionReason(tc.err)
-			if rejected != (tc.wantRejected != "") || reason != tc.wantRejected {
-				t.Errorf("rejectionReason = %q, %v; want %q", reason, rejected, tc.wantRejected)
+			f := (&Instagram{}).Classify(tc.err)
+			if f.Rejected != tc.wantRejected {
+				t.Errorf("Classify(...).Rejected = %q, want %q", f.Rejected, tc.wantRejected)
 			}
-			if tc.wantDegraded != "" {
-				if got := degradedReason(tc.err); got != tc.wantDegraded {
-					t.Errorf("degradedReason = %q, want %q", got, tc.wantDegraded)
-				}
+			if f.Degraded != tc.wantDegraded {
+				t.Errorf("Classify(...).Degraded = %q, want %q", f.Degraded, tc.wantDegraded)
 			}
 		})
 	}
