@@ -89,6 +89,7 @@ verify: manifests generate fmt vet lint helm-lint ## Fail when generated files, 
 	go mod tidy
 	cd hack/envtest && go mod tidy
 	cd hack/tools && go mod tidy
+	cd hack/krew && go mod tidy
 	@if [ -n "$$(git status --porcelain)" ]; then \
 		echo "verify: the tree changed; commit the regenerated files:"; git status --porcelain; git diff --stat; exit 1; fi
 
@@ -126,9 +127,10 @@ run: build ## Run igconnect here: a local control plane and the Instagram sandbo
 ##@ Build
 
 .PHONY: build
-build: ## Build bin/manager and bin/instagram-sandbox.
+build: ## Build bin/manager, bin/instagram-sandbox and bin/kubectl-igconnect (the kubectl plugin).
 	go build -ldflags "$(GO_LDFLAGS)" -o $(LOCALBIN)/manager ./cmd
 	go build -o $(LOCALBIN)/instagram-sandbox ./cmd/instagram-sandbox
+	go build -o $(LOCALBIN)/kubectl-igconnect ./cmd/kubectl-igconnect
 
 .PHONY: image
 image: ## Build the manager image without a container engine: OCI layout, archive and SBOMs in bin/image.
