@@ -1,6 +1,7 @@
 package devenv
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // apiServerCertDirName is the folder, next to the kubeconfig, where StopAPIServer keeps
@@ -53,18 +56,25 @@ func (c *ControlPlane) StopAPIServer() error {
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		return fmt.Errorf("devenv: stop kube-apiserver: %w", err)
 	}
-	if !pollUntil(30*time.Second, func() bool { return PortFree(addr) }) {
+	// No caller's context to honour here: every wait is bounded by its own timeout.
+	ctx := context.Background()
+	if err := wait.PollUntilContextTimeout(ctx, readyPoll, 30*time.Second, true, func(context.Context) (bool, error) {
+		return PortFree(addr), nil
+	}); err != nil {
 		return fmt.Errorf("devenv: kube-apiserver still listens on %s 30s after SIGTERM", addr)
 	}
-	if !pollUntil(apiServerStopGrace, func() bool { return !processExists(pid) }) {
+	if err := wait.PollUntilContextTimeout(ctx, readyPoll, apiServerStopGrace, true, func(context.Context) (bool, error) {
+		return !processExists(pid), nil
+	}); err != nil {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 	// envtest reaps the process and then only tidies up; until it has noticed, its Stop
-	// fails to signal a process that is gone.
+	// fails to signal a process that is gone. The wait's own timeout error says less than
+	// Stop's last one, which is what is reported.
 	var stopErr error
-	pollUntil(10*time.Second, func() bool {
+	_ = wait.PollUntilContextTimeout(ctx, readyPoll, 10*time.Second, true, func(context.Context) (bool, error) {
 		stopErr = api.Stop()
-		return stopErr == nil
+		return stopErr == nil, nil
 	})
 	if stopErr != nil {
 		return fmt.Errorf("devenv: stop kube-apiserver: %w", stopErr)
@@ -107,22 +117,6 @@ func apiServerPid(port string) (int, error) {
 func processExists(pid int) bool {
 	_, err := os.Stat(filepath.Join("/proc", strconv.Itoa(pid)))
 	return err == nil
-}
-
-// pollUntil calls cond every readyPoll until it holds (true) or timeout passes (false).
-func pollUntil(timeout time.Duration, cond func() bool) bool {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(readyPoll)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			return cond()
-		case <-tick.C:
-		}
-	}
-	return true
 }
 
 // StartAPIServer starts kube-apiserver again after StopAPIServer and waits until it is

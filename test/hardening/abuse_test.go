@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
@@ -46,14 +47,12 @@ func TestAbuse(t *testing.T) {
 	s.settle(t, 30*time.Second, false, "target")
 	ticketOf := func(name string) string {
 		var ticketURL string
-		waitFor(t, 30*time.Second, 100*time.Millisecond, name+"'s authorizationURL", func() (bool, string) {
+		NewWithT(t).Eventually(func(g Gomega) {
 			conn, err := s.connection(ctx, name)
-			if err != nil {
-				return false, err.Error()
-			}
+			g.Expect(err).NotTo(HaveOccurred())
 			ticketURL = conn.Status.AuthorizationURL
-			return ticketURL != "", "empty"
-		})
+			g.Expect(ticketURL).NotTo(BeEmpty())
+		}).WithTimeout(30*time.Second).WithPolling(100*time.Millisecond).Should(Succeed(), "%s's authorizationURL", name)
 		u, err := url.Parse(ticketURL)
 		if err != nil {
 			t.Fatal(err)
@@ -273,10 +272,10 @@ func TestAbuse(t *testing.T) {
 		if err := c.kube.Delete(ctx, old); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 30*time.Second, 100*time.Millisecond, "deletion", func() (bool, string) {
+		NewWithT(t).Eventually(func() error {
 			_, err := s.connection(ctx, "recreated")
-			return err != nil, "still there"
-		})
+			return err
+		}).WithTimeout(30*time.Second).WithPolling(100*time.Millisecond).ShouldNot(Succeed(), "deletion: recreated still there")
 		fresh := &igv1.InstagramConnection{ObjectMeta: metav1.ObjectMeta{Name: "recreated", Namespace: s.ns},
 			Spec: igv1.InstagramConnectionSpec{SecretName: "recreated-token"}}
 		if err := c.kube.Create(ctx, fresh); err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -82,9 +83,9 @@ func testLeakCanary(ctx context.Context, t *testing.T, s *stack) {
 	if err := s.c.kube.Delete(ctx, planted); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, 200*time.Millisecond, "the plants gone", func() (bool, string) {
+	NewWithT(t).Eventually(func() map[string]string {
 		found := scan()
 		delete(found, "log canary")
-		return len(found) == 0, "still found"
-	})
+		return found
+	}).WithTimeout(30*time.Second).WithPolling(200*time.Millisecond).Should(BeEmpty(), "the plants gone")
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -123,22 +124,18 @@ func (s *stack) accountRefreshes(ctx context.Context, t *testing.T, r *chainReco
 	}
 	// The recorder's watch reconnects after an outage in its own time: wait until it has
 	// seen every Secret's current token.
-	waitFor(t, 60*time.Second, 200*time.Millisecond, "the Secret watch caught up", func() (bool, string) {
+	NewWithT(t).Eventually(func(g Gomega) {
 		for _, name := range names {
 			conn, err := s.connection(ctx, name)
-			if err != nil {
-				return false, err.Error()
-			}
+			g.Expect(err).NotTo(HaveOccurred())
 			tok, _, err := s.token(ctx, conn)
-			if err != nil {
-				return false, err.Error()
-			}
-			if chain := r.chain(conn.Spec.SecretName); len(chain) == 0 || chain[len(chain)-1] != tok {
-				return false, name + " behind"
-			}
+			g.Expect(err).NotTo(HaveOccurred())
+			// Compared here, not by a matcher, so that no token reaches the failure message.
+			chain := r.chain(conn.Spec.SecretName)
+			caughtUp := len(chain) > 0 && chain[len(chain)-1] == tok
+			g.Expect(caughtUp).To(BeTrue(), "%s behind", name)
 		}
-		return true, ""
-	})
+	}).WithTimeout(60*time.Second).WithPolling(200*time.Millisecond).Should(Succeed(), "the Secret watch caught up")
 	var out refreshAccount
 	for _, name := range names {
 		conn, err := s.connection(ctx, name)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -388,7 +389,7 @@ func (s *stack) settle(t *testing.T, timeout time.Duration, allowDegraded bool, 
 	t.Helper()
 	ctx := testContext(t, timeout+30*time.Second)
 	var last map[string]error
-	ok := poll(timeout, 200*time.Millisecond, func() bool {
+	ok := quiet.Eventually(func() bool {
 		last = map[string]error{}
 		for _, n := range names {
 			if err := s.consistent(ctx, n, allowDegraded); err != nil {
@@ -396,7 +397,7 @@ func (s *stack) settle(t *testing.T, timeout time.Duration, allowDegraded bool, 
 			}
 		}
 		return len(last) == 0
-	})
+	}).WithTimeout(timeout).WithPolling(200 * time.Millisecond).Should(BeTrue())
 	if ok {
 		report.checked(len(names))
 		return
@@ -415,24 +416,10 @@ func (s *stack) settle(t *testing.T, timeout time.Duration, allowDegraded bool, 
 		timeout, lost, strings.Join(msgs, "\n  "))
 }
 
-// poll calls cond every interval until it returns true (true) or timeout passes (false),
-// as gomega's Eventually does, for callers that handle the timeout themselves.
-func poll(timeout, interval time.Duration, cond func() bool) bool {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		if cond() {
-			return true
-		}
-		select {
-		case <-deadline.C:
-			return cond()
-		case <-tick.C:
-		}
-	}
-}
+// quiet is Gomega for the waits whose callers report a timeout themselves, from what they
+// saw last (settle counts the tokens lost, say): its Eventually and Consistently return
+// false instead of failing the test. Every other wait uses NewWithT(t).
+var quiet = NewGomega(func(string, ...int) {})
 
 // describeCondition renders a condition for a failure message.
 func describeCondition(c *metav1.Condition) string {

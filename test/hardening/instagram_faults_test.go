@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -104,14 +105,14 @@ func TestInstagramFaults(t *testing.T) {
 			asked := time.Now()
 			s.requestRefresh(ctx, t, rc.name)
 			var conn *igv1.InstagramConnection
-			waitFor(t, 40*time.Second, 100*time.Millisecond, rc.name+" Degraded", func() (bool, string) {
+			NewWithT(t).Eventually(func(g Gomega) {
 				var err error
-				if conn, err = s.connection(ctx, rc.name); err != nil {
-					return false, err.Error()
-				}
+				conn, err = s.connection(ctx, rc.name)
+				g.Expect(err).NotTo(HaveOccurred())
 				d := meta.FindStatusCondition(conn.Status.Conditions, igv1.ConditionDegraded)
-				return d != nil && d.Status == metav1.ConditionTrue, describeCondition(d)
-			})
+				degraded := d != nil && d.Status == metav1.ConditionTrue
+				g.Expect(degraded).To(BeTrue(), "Degraded %s", describeCondition(d))
+			}).WithTimeout(40*time.Second).WithPolling(100*time.Millisecond).Should(Succeed(), "%s Degraded", rc.name)
 			failedAt := time.Now()
 			if firstFailure.IsZero() {
 				firstFailure = asked
@@ -141,9 +142,9 @@ func TestInstagramFaults(t *testing.T) {
 				t.Errorf("%d refresh calls, want %d: one attempt, then the back-off", got, expectedRefresh)
 				expectedRefresh = got
 			}
-			waitFor(t, 10*time.Second, 100*time.Millisecond, "a Warning event "+rc.reason, func() (bool, string) {
-				return s.hasEvent(ctx, rc.name, corev1.EventTypeWarning, rc.reason), "none yet"
-			})
+			NewWithT(t).Eventually(func() bool {
+				return s.hasEvent(ctx, rc.name, corev1.EventTypeWarning, rc.reason)
+			}).WithTimeout(10*time.Second).WithPolling(100*time.Millisecond).Should(BeTrue(), "a Warning event %s", rc.reason)
 			if tok, _, _ := s.token(ctx, conn); tok != tokens0[rc.name] {
 				t.Errorf("the Secret's token changed although no refresh succeeded")
 			}
@@ -160,14 +161,14 @@ func TestInstagramFaults(t *testing.T) {
 			report.fault("instagram " + pc.name)
 			s.requestRefresh(ctx, t, pc.name)
 			var conn *igv1.InstagramConnection
-			waitFor(t, 30*time.Second, 100*time.Millisecond, pc.name+" Ready=False", func() (bool, string) {
+			NewWithT(t).Eventually(func(g Gomega) {
 				var err error
-				if conn, err = s.connection(ctx, pc.name); err != nil {
-					return false, err.Error()
-				}
+				conn, err = s.connection(ctx, pc.name)
+				g.Expect(err).NotTo(HaveOccurred())
 				r := meta.FindStatusCondition(conn.Status.Conditions, igv1.ConditionReady)
-				return r != nil && r.Status == metav1.ConditionFalse, describeCondition(r)
-			})
+				notReady := r != nil && r.Status == metav1.ConditionFalse
+				g.Expect(notReady).To(BeTrue(), "Ready %s", describeCondition(r))
+			}).WithTimeout(30*time.Second).WithPolling(100*time.Millisecond).Should(Succeed(), "%s Ready=False", pc.name)
 			expectedRefresh++
 			report.spoiled(1)
 			ready := meta.FindStatusCondition(conn.Status.Conditions, igv1.ConditionReady)
@@ -179,22 +180,17 @@ func TestInstagramFaults(t *testing.T) {
 					conn.Status.AuthorizationURL, conn.Status.NextRefreshTime)
 			}
 			// The person is told why: Instagram's reason is in the Warning event.
-			waitFor(t, 10*time.Second, 100*time.Millisecond, "a Warning event naming "+pc.message, func() (bool, string) {
+			NewWithT(t).Eventually(func(g Gomega) {
 				evs, err := s.events(ctx, pc.name)
-				if err != nil {
-					return false, err.Error()
-				}
+				g.Expect(err).NotTo(HaveOccurred())
 				var notes []string
 				for _, e := range evs {
 					if e.Type == corev1.EventTypeWarning && e.Reason == igv1.ReasonReauthorizationRequired {
-						if strings.Contains(e.Note, pc.message) {
-							return true, ""
-						}
 						notes = append(notes, e.Note)
 					}
 				}
-				return false, fmt.Sprintf("%q", notes)
-			})
+				g.Expect(notes).To(ContainElement(ContainSubstring(pc.message)), "the ReauthorizationRequired warnings' notes")
+			}).WithTimeout(10*time.Second).WithPolling(100*time.Millisecond).Should(Succeed(), "a Warning event naming %s", pc.message)
 
 			if pc.name == "revoked" {
 				// A login that meets an Instagram failure says so and changes nothing.
@@ -232,14 +228,12 @@ func TestInstagramFaults(t *testing.T) {
 		if start != expectedRefresh {
 			t.Errorf("%d refresh calls before the window, want %d", start, expectedRefresh)
 		}
-		var got int
-		if poll(window, 250*time.Millisecond, func() bool {
-			got = s.calls(ctx, t)[sandbox.EndpointRefresh]
-			return got != start
-		}) {
-			t.Fatalf("a refresh call %s before the first back-off ended: %d calls, want %d",
-				time.Until(until.Add(2*time.Second)).Round(time.Second), got, start)
-		}
+		NewWithT(t).Consistently(func() int {
+			return s.calls(ctx, t)[sandbox.EndpointRefresh]
+		}).WithTimeout(window).WithPolling(250*time.Millisecond).Should(Equal(start), func() string {
+			return fmt.Sprintf("a refresh call %s before the first back-off ended (refresh calls in all)",
+				time.Until(until.Add(2*time.Second)).Round(time.Second))
+		})
 		t.Logf("no refresh call during %s of back-off", window.Round(time.Second))
 	})
 
@@ -269,10 +263,10 @@ func TestInstagramFaults(t *testing.T) {
 		}
 		// One attempt each that failed, one that succeeded, and nothing else.
 		var got int
-		poll(3*time.Second, 250*time.Millisecond, func() bool {
+		quiet.Consistently(func() int {
 			got = s.calls(ctx, t)[sandbox.EndpointRefresh]
-			return got > expectedRefresh
-		})
+			return got
+		}).WithTimeout(3 * time.Second).WithPolling(250 * time.Millisecond).Should(BeNumerically("<=", expectedRefresh))
 		if got != expectedRefresh {
 			t.Errorf("%d refresh calls in all, want %d", got, expectedRefresh)
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 
 	igv1 "github.com/igconnect/igconnect/api/v1alpha1"
@@ -63,9 +64,9 @@ func TestAPIServerOutage(t *testing.T) {
 			// others are made while the API server is away, from the manager's cache.
 			// After an earlier outage the manager's watches may still be backing off (up to
 			// client-go's 30s) before they see the annotations.
-			waitFor(t, 60*time.Second, 20*time.Millisecond, "a refresh under way", func() (bool, string) {
-				return s.calls(ctx, t)[sandbox.EndpointRefresh] > calls, "none yet"
-			})
+			NewWithT(t).Eventually(func() int {
+				return s.calls(ctx, t)[sandbox.EndpointRefresh]
+			}).WithTimeout(60*time.Second).WithPolling(20*time.Millisecond).Should(BeNumerically(">", calls), "a refresh under way (refresh calls in all)")
 			stopped := time.Now()
 			if err := c.cp.StopAPIServer(); err != nil {
 				t.Fatal(err)
@@ -79,15 +80,13 @@ func TestAPIServerOutage(t *testing.T) {
 			report.fault("process kube-apiserver stopped")
 			// Instagram answers the refreshes under way while the API server is away. (No new
 			// one starts: the manager reads the Secret from the API server before a refresh.)
-			waitFor(t, 30*time.Second, 50*time.Millisecond, "the refreshes under way answered", func() (bool, string) {
+			NewWithT(t).Eventually(func(g Gomega) {
 				now, err := s.sb.Control.Issued(ctx)
-				if err != nil {
-					return false, err.Error()
-				}
+				g.Expect(err).NotTo(HaveOccurred())
 				minted := len(now.Tokens) - len(issued.Tokens)
 				made := s.calls(ctx, t)[sandbox.EndpointRefresh] - calls
-				return minted == made, fmt.Sprintf("%d of %d answered", minted, made)
-			})
+				g.Expect(minted).To(Equal(made), "tokens minted for the %d refresh calls made", made)
+			}).WithTimeout(30*time.Second).WithPolling(50*time.Millisecond).Should(Succeed(), "the refreshes under way answered")
 			if err := s.sb.Control.ClearFaults(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -99,20 +98,17 @@ func TestAPIServerOutage(t *testing.T) {
 			restarted = true
 			t.Logf("kube-apiserver was down %s; %d refreshes answered meanwhile, their results kept for later",
 				time.Since(stopped).Round(100*time.Millisecond), lost)
-			waitFor(t, 90*time.Second, 200*time.Millisecond, "every requested refresh stored", func() (bool, string) {
+			NewWithT(t).Eventually(func(g Gomega) {
 				for _, name := range names {
 					conn, err := s.connection(ctx, name)
-					if err != nil {
-						return false, err.Error()
-					}
+					g.Expect(err).NotTo(HaveOccurred())
 					asked, _ := time.Parse(time.RFC3339Nano, requested[name])
-					if st := conn.Status.TokenIssuedAt; st == nil || st.Time.Before(asked.Add(-time.Second)) ||
-						conn.Status.LastHandledRefreshRequest != requested[name] {
-						return false, fmt.Sprintf("%s: token issued at %v, refresh asked at %s", name, st, requested[name])
-					}
+					st := conn.Status.TokenIssuedAt
+					stored := st != nil && !st.Time.Before(asked.Add(-time.Second)) &&
+						conn.Status.LastHandledRefreshRequest == requested[name]
+					g.Expect(stored).To(BeTrue(), "%s: token issued at %v, refresh asked at %s", name, st, requested[name])
 				}
-				return true, ""
-			})
+			}).WithTimeout(90*time.Second).WithPolling(200*time.Millisecond).Should(Succeed(), "every requested refresh stored")
 			s.settle(t, 30*time.Second, false, names...)
 			if got := s.calls(ctx, t)[sandbox.EndpointRefresh] - calls; got != n {
 				t.Errorf("%d refresh calls for %d requested refreshes: the results lost to the outage were "+

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/onsi/gomega"
+
 	"github.com/igconnect/igconnect/internal/devenv"
 	"github.com/igconnect/igconnect/internal/sandbox"
 )
@@ -71,13 +73,9 @@ func TestProcessFaults(t *testing.T) {
 			wave := s.nextWave(ctx, t, names)
 			start, base := s.awaitWave(ctx, t, names, 300*time.Millisecond)
 			k := 1 + rng.IntN(len(wave))
-			var got int
-			if !poll(15*time.Second, 2*time.Millisecond, func() bool {
-				got = s.calls(ctx, t)[sandbox.EndpointRefresh] - base
-				return got >= k
-			}) {
-				t.Fatalf("the wave made %d refresh calls, want at least %d", got, k)
-			}
+			NewWithT(t).Eventually(func() int {
+				return s.calls(ctx, t)[sandbox.EndpointRefresh] - base
+			}).WithTimeout(15*time.Second).WithPolling(2*time.Millisecond).Should(BeNumerically(">=", k), "the wave's refresh calls")
 			if err := m.Kill(); err != nil {
 				t.Fatal(err)
 			}
@@ -108,10 +106,10 @@ func TestProcessFaults(t *testing.T) {
 		// Right after a wave, so that the next is due while nobody leads: both replicas
 		// serve logins (a state one replica signed is good on the other), then the
 		// leader is killed. The logins' tokens start their lives with the wave's.
-		waitFor(t, processTTL, 100*time.Millisecond, "a wave just done", func() (bool, string) {
-			next := s.earliestRefresh(ctx, t, names[:n])
-			return time.Until(next) > processTTL/2, "next refresh at " + next.Format(time.RFC3339)
-		})
+		NewWithT(t).Eventually(func() time.Duration {
+			return time.Until(s.earliestRefresh(ctx, t, names[:n]))
+		}).WithTimeout(processTTL).WithPolling(100*time.Millisecond).Should(BeNumerically(">", processTTL/2),
+			"a wave just done (time to the next refresh)")
 		br := newBrowser()
 		start := "http://" + publicHost + "/auth/instagram/start"
 		for i, pair := range [][2]*devenv.Manager{{a, b}, {b, a}} {
@@ -211,7 +209,7 @@ func waitUntil(t *testing.T, at time.Time) {
 	if d := time.Until(at); d > time.Minute {
 		t.Fatalf("asked to wait %s", d)
 	}
-	poll(time.Until(at)+time.Second, 20*time.Millisecond, func() bool { return !time.Now().Before(at) })
+	NewWithT(t).Eventually(time.Now).WithTimeout(time.Until(at) + time.Second).WithPolling(20 * time.Millisecond).Should(BeTemporally(">=", at))
 }
 
 // requireRefreshedSinceWithin waits until every named connection's token was issued at or
@@ -224,18 +222,15 @@ func (s *stack) requireRefreshedSinceWithin(ctx context.Context, t *testing.T, t
 			s.dump(ctx, t, names...)
 		}
 	}()
-	waitFor(t, timeout, 200*time.Millisecond, "every token refreshed since "+since.Format(time.RFC3339Nano), func() (bool, string) {
+	NewWithT(t).Eventually(func(g Gomega) {
 		for _, n := range names {
 			conn, err := s.connection(ctx, n)
-			if err != nil {
-				return false, err.Error()
-			}
-			if st := conn.Status.TokenIssuedAt; st == nil || st.Time.Before(since.Add(-time.Second)) {
-				return false, fmt.Sprintf("%s: token issued at %v", n, st)
-			}
+			g.Expect(err).NotTo(HaveOccurred())
+			st := conn.Status.TokenIssuedAt
+			refreshed := st != nil && !st.Time.Before(since.Add(-time.Second))
+			g.Expect(refreshed).To(BeTrue(), "%s: token issued at %v", n, st)
 		}
-		return true, ""
-	})
+	}).WithTimeout(timeout).WithPolling(200*time.Millisecond).Should(Succeed(), "every token refreshed since %s", since.Format(time.RFC3339Nano))
 }
 
 // leaderMetric is the controller-runtime gauge that is 1 on the replica that leads.
@@ -245,15 +240,15 @@ const leaderMetric = `leader_election_master_status{name="igconnect.instagram.ig
 func awaitLeader(ctx context.Context, t *testing.T, ms []*devenv.Manager, timeout time.Duration) int {
 	t.Helper()
 	leader := -1
-	waitFor(t, timeout, 200*time.Millisecond, "a leader", func() (bool, string) {
+	NewWithT(t).Eventually(func() bool {
 		for i, m := range ms {
 			if isLeader(ctx, m) {
 				leader = i
-				return true, ""
+				return true
 			}
 		}
-		return false, "no replica reports " + leaderMetric + " 1"
-	})
+		return false
+	}).WithTimeout(timeout).WithPolling(200*time.Millisecond).Should(BeTrue(), "a leader: no replica reports %s 1", leaderMetric)
 	return leader
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"testing"
-	"time"
 )
 
 // fault is a fault as the sandbox's control API takes it (POST /sandbox/faults), with the
@@ -65,19 +64,5 @@ func (s *stack) clearFaults(ctx context.Context, t *testing.T) {
 	t.Helper()
 	if err := s.sb.Control.ClearFaults(ctx); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// waitFor polls cond every interval until it holds or timeout passes, then fails t with
-// what describe says about the last state.
-func waitFor(t *testing.T, timeout, interval time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	var last string
-	if !poll(timeout, interval, func() bool {
-		var ok bool
-		ok, last = cond()
-		return ok
-	}) {
-		t.Fatalf("%s: not within %s; last: %s", what, timeout, last)
 	}
 }
