@@ -53,7 +53,9 @@ type ValidationDecision struct {
 // the last proof. A ValidateInterval of zero turns the periodic validation off; a report is
 // still acted on.
 func (p Policy) DecideValidation(in ValidationInput) ValidationDecision {
-	last := maxTime(in.LastValidated, in.IssuedAt)
+	// A proof after now (a hand-edited status, a clock stepped back) is believed only up to
+	// now, so it cannot put the next validation off by more than one interval.
+	last := minTime(maxTime(in.LastValidated, in.IssuedAt), in.Now)
 	var at time.Time
 	if p.ValidateInterval > 0 {
 		at = ceilSecond(last.Add(p.ValidateInterval).Add(p.validationOffset(in.UID)))
