@@ -151,6 +151,7 @@ func run(ctx context.Context, o options) error {
 	}
 	policy := controller.DefaultPolicy()
 	policy.MinRefreshAge = o.minRefreshAge
+	policy.ValidateInterval = o.validateInterval
 	// One Instagram Login for the reconciler and the callback server, so both assume the
 	// same token rules.
 	instagramLogin := login.NewInstagram(ig, policy)

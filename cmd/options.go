@@ -29,6 +29,7 @@ import (
 
 	"github.com/igconnect/igconnect/internal/controller"
 	"github.com/igconnect/igconnect/internal/instagram"
+	"github.com/igconnect/igconnect/internal/login"
 )
 
 // restConfig keeps main.go's signatures short.
@@ -36,6 +37,10 @@ type restConfig = rest.Config
 
 // serviceAccountNamespaceFile holds the pod's namespace when running in a cluster.
 const serviceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+// minValidateInterval is the shortest --validate-interval other than 0: shorter would spend
+// Instagram's call budget on proving tokens alive (a minute suits benchmarks and demos).
+const minValidateInterval = time.Minute
 
 // Defaults of the rate settings, chosen from `make bench` (BENCHMARKS.md has the figures).
 const (
@@ -81,6 +86,7 @@ type options struct {
 	authorizeURL, apiURL, graphURL, graphVersion string
 	app                                          instagram.App
 	minRefreshAge                                time.Duration
+	validateInterval                             time.Duration
 	instagramQPS                                 float64
 	instagramBurst                               int
 
@@ -120,6 +126,9 @@ func parseOptions(args []string, getenv func(string) string) (options, *zap.Opti
 	fs.StringVar(&o.graphVersion, "instagram-graph-version", instagram.DefaultGraphVersion, "Graph API version for /me.")
 	fs.DurationVar(&o.minRefreshAge, "min-refresh-age", controller.DefaultMinRefreshAge,
 		"Instagram's minimum token age for a refresh.")
+	fs.DurationVar(&o.validateInterval, "validate-interval", login.DefaultValidateInterval, "How often each "+
+		"token is checked with one cheap call (/me), plus a stable per-connection offset, so that a token revoked "+
+		"early (a password change) stops being Ready; 0 turns the periodic check off.")
 	fs.Float64Var(&o.instagramQPS, "instagram-calls-per-second", defaultInstagramCallsPerSecond,
 		"Most calls to Instagram in any one second, across all connections and logins.")
 	fs.IntVar(&o.instagramBurst, "instagram-burst", defaultInstagramBurst, "Calls to Instagram that may leave "+
@@ -173,6 +182,10 @@ func (o options) validate(problems ...string) error {
 	}
 	if o.minRefreshAge <= 0 {
 		problems = append(problems, "--min-refresh-age must be positive")
+	}
+	if o.validateInterval != 0 && o.validateInterval < minValidateInterval {
+		problems = append(problems, fmt.Sprintf("--validate-interval must be 0 (off) or at least %v, got %v",
+			minValidateInterval, o.validateInterval))
 	}
 	if o.instagramQPS <= 0 || o.instagramBurst < 1 {
 		problems = append(problems, "--instagram-calls-per-second must be positive and --instagram-burst at least 1")

@@ -206,6 +206,17 @@ type InstagramConnectionStatus struct {
 	// +kubebuilder:validation:MaxLength=256
 	LastHandledRefreshRequest string `json:"lastHandledRefreshRequest,omitempty"`
 
+	// lastValidatedTime is when the token was last proven to work: a validation call, the
+	// /me of its import, or a refresh. The next validation is due --validate-interval later.
+	// +optional
+	LastValidatedTime *metav1.Time `json:"lastValidatedTime,omitempty"`
+
+	// lastHandledRejectionReport is the value of the instagram.igconnect.dev/token-rejected-at
+	// annotation the operator last acted on with a validation.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	LastHandledRejectionReport string `json:"lastHandledRejectionReport,omitempty"`
+
 	// authorizationURL is where a person starts the login that authorizes this connection. It
 	// carries a ticket bound to this object; it is set while the connection needs a person.
 	// +optional

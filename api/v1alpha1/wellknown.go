@@ -81,6 +81,11 @@ const (
 	// AnnotationRefreshRequestedAt, set on a connection to any new value, asks for a refresh
 	// now (still never before the token's minimum refresh age).
 	AnnotationRefreshRequestedAt = "instagram.igconnect.dev/refresh-requested-at"
+	// AnnotationTokenRejectedAt, set on a connection to any new value by an app whose calls
+	// Instagram rejects (or by a person), reports that the token may be dead: the operator
+	// validates it at once, but at most once every 5 minutes per connection, so a
+	// broken app cannot make it hammer Instagram.
+	AnnotationTokenRejectedAt = "instagram.igconnect.dev/token-rejected-at"
 )
 
 // Defaults the operator applies to optional fields. They are not schema defaults, so that a

@@ -51,7 +51,7 @@ func (r *InstagramConnectionReconciler) reconcileToken(ctx context.Context, s *s
 	}
 	key := types.NamespacedName{Namespace: s.conn.Namespace, Name: s.conn.Name}
 	for range maxSteps {
-		st := decide(s.state(r.Login, r.pending.holds(key, s.conn.UID, s.rec.AccessToken)))
+		st := decide(s.state(r.Login, r.Policy, r.pending.holds(key, s.conn.UID, s.rec.AccessToken)))
 		logFrom(ctx).V(2).Info("Token step", "action", st.action.String())
 		stop, err := r.act(ctx, s, st)
 		if err != nil || stop {
@@ -94,8 +94,11 @@ func (r *InstagramConnectionReconciler) act(ctx context.Context, s *scope, st st
 		r.retryLater(s, st)
 		return true, nil
 	case actWait:
-		s.final, s.result.RequeueAfter = st, untilEarlier(s.now, st.at, s.rec.ExpiresAt)
+		s.final, s.result.RequeueAfter = st, untilEarlier(s.now, earliest(st.at, st.validateAt), s.rec.ExpiresAt)
 		return true, nil
+	case actValidate:
+		r.validate(ctx, s)
+		return false, nil
 	}
 	return true, fmt.Errorf("unknown token step %d", st.action)
 }
@@ -171,6 +174,8 @@ func (r *InstagramConnectionReconciler) identify(ctx context.Context, s *scope) 
 	}
 	s.rec = id.Apply(s.rec)
 	s.rec.Rejected = ""
+	// The import's /me proved the token works: its first validation is a full interval away.
+	s.validatedAt = s.now
 	if pin := s.conn.Spec.InstagramUserID; pin != "" && pin != id.UserID {
 		s.rec.Rejected = igv1.ReasonAccountMismatch
 	}

@@ -36,14 +36,18 @@ const (
 	actRenew
 	// actRetry ends the reconcile: a call failed for a reason worth retrying; back off.
 	actRetry
-	// actWait ends the reconcile: the token is usable; wait until its renewal is due.
+	// actWait ends the reconcile: the token is usable; wait until its renewal or its
+	// validation is due.
 	actWait
+	// actValidate proves a stored token still works with one cheap call (Instagram: /me),
+	// on the validation schedule or an app's rejection report (validate.go).
+	actValidate
 )
 
 var actionNames = map[action]string{
 	actConflict: "Conflict", actAwaitLogin: "AwaitLogin", actIdentify: "Identify", actUpgrade: "Upgrade",
 	actAdopt: "Adopt", actStore: "Store", actReject: "Reject", actEstimate: "Estimate", actRenew: "Renew",
-	actRetry: "Retry", actWait: "Wait",
+	actRetry: "Retry", actWait: "Wait", actValidate: "Validate",
 }
 
 func (a action) String() string { return actionNames[a] }
@@ -56,6 +60,8 @@ type step struct {
 	reason, message string
 	// at is when the renewal is due (actWait).
 	at time.Time
+	// validateAt is when the next validation is due (actWait); zero when none is scheduled.
+	validateAt time.Time
 	// quiet is set on an actAwaitLogin that must not be announced by an event.
 	quiet bool
 }
@@ -82,6 +88,7 @@ const (
 	callIdentify callKind = iota + 1
 	callUpgrade
 	callRenew
+	callValidate
 )
 
 // callFailure is a failed call of this reconcile and what the login says it means.
@@ -107,6 +114,8 @@ type tokenState struct {
 	Failure *callFailure
 	// Renewal is the login's schedule for Rec.
 	Renewal login.RefreshDecision
+	// Validation is the validation schedule for Rec (login.Policy.DecideValidation).
+	Validation login.ValidationDecision
 	// RenewalKept is true when an earlier attempt renewed Rec's token but could not store
 	// the result (pendingRefreshes): the token is renewed, not expired.
 	RenewalKept bool
@@ -198,7 +207,8 @@ func decideImport(in tokenState) step {
 }
 
 // decideManaged handles a token igconnect stored: report one that needs a person, renew it
-// when due, and otherwise wait.
+// when due, validate it when that is due (a renewal proves the token works too, so it comes
+// first), and otherwise wait.
 func decideManaged(in tokenState) step {
 	rec := in.Rec
 	switch {
@@ -218,7 +228,9 @@ func decideManaged(in tokenState) step {
 			formatTime(rec.ExpiresAt))}
 	case in.Renewal.Due:
 		return step{action: actRenew}
+	case in.Validation.Due:
+		return step{action: actValidate}
 	default:
-		return step{action: actWait, at: in.Renewal.At}
+		return step{action: actWait, at: in.Renewal.At, validateAt: in.Validation.At}
 	}
 }

@@ -146,6 +146,34 @@ func TestDecide(t *testing.T) {
 			managed(failed(callRenew, tooEarly)), step{action: actRetry}, ""},
 		{"a renewal that failed for a reason worth retrying: retry",
 			managed(failed(callRenew, throttled)), step{action: actRetry}, ""},
+
+		// Validation (issue 16): a token that died before its refresh.
+		{"validation due: validate",
+			managed(func(in *tokenState) { in.Validation = login.ValidationDecision{Due: true, At: t0} }),
+			step{action: actValidate}, ""},
+		{"renewal and validation due: renew, which proves the token too",
+			managed(func(in *tokenState) {
+				in.Renewal, in.Validation = login.RefreshDecision{Due: true, At: t0}, login.ValidationDecision{Due: true, At: t0}
+			}),
+			step{action: actRenew}, ""},
+		{"validation not due: wait, until the earlier of renewal and validation",
+			managed(func(in *tokenState) { in.Validation = login.ValidationDecision{At: t0.Add(day)} }),
+			step{action: actWait, at: t0.Add(30 * day), validateAt: t0.Add(day)}, ""},
+		{"a rejected token is not validated",
+			managed(func(in *tokenState) {
+				in.Rec.Rejected, in.Validation = igv1.ReasonReauthorizationRequired, login.ValidationDecision{Due: true, At: t0}
+			}),
+			step{action: actAwaitLogin, reason: igv1.ReasonReauthorizationRequired}, "must log in again"},
+		{"a validation Instagram rejects: record the rejection with its words",
+			managed(failed(callValidate, rejected)),
+			step{action: actReject, reason: igv1.ReasonReauthorizationRequired}, "status.authorizationURL: (#190) logged out"},
+		{"a validation that failed for a reason worth retrying: retry",
+			managed(failed(callValidate, throttled)), step{action: actRetry}, ""},
+		{"a validation refused for any reason but a rejection: retry, never estimate",
+			managed(func(in *tokenState) {
+				in.Rec.ExpiresAt = time.Time{}
+				failed(callValidate, tooEarly)(in)
+			}), step{action: actRetry}, ""},
 	}
 	seen := map[action]bool{}
 	for _, tc := range cases {

@@ -245,8 +245,12 @@ var _ = Describe("A connection's whole life", Ordered, func() {
 		Consistently(f.connectedMessages(), "1s").Should(ConsistOf(imported))
 	})
 
-	It("makes no Instagram call while nothing is due", func() {
+	It("makes no Instagram call while nothing is due but one validation after a long pause", func() {
 		fakeClock.Step(39 * day)
+		profile := calls(sandbox.EndpointProfile)
+		f.settle()
+		Eventually(f.connection()).Should(HaveField("Status.LastValidatedTime.Time", BeTemporally("==", fakeClock.Now())))
+		Expect(calls(sandbox.EndpointProfile)-profile).To(Equal(1), "one validation, not one per day missed")
 		f.expectIdle()
 		f.expectIdle()
 	})

@@ -101,9 +101,11 @@ func TestReconcileRequeuesAtTheRefreshTime(t *testing.T) {
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(conn, secret).
 		WithStatusSubresource(&igv1.InstagramConnection{}).Build()
 	ig := &countingInstagram{}
+	policy := DefaultPolicy()
+	policy.ValidateInterval = 0 // the validation's requeue has its own test (validate_test.go)
 	r := complete(t, &InstagramConnectionReconciler{
 		Client: c, APIReader: c, Recorder: events.NewFakeRecorder(10), Clock: clocktesting.NewFakeClock(now),
-		Instagram: ig, Credentials: &appcreds.Resolver{Reader: c}, Policy: DefaultPolicy(),
+		Instagram: ig, Credentials: &appcreds.Resolver{Reader: c}, Policy: policy,
 	})
 	res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: "acme"}})
 	if err != nil {

@@ -51,6 +51,9 @@ type scope struct {
 	renewed bool
 	// renewedAt is when the stored renewal was made; zero when none was.
 	renewedAt time.Time
+	// validatedAt is when this reconcile proved the token works with a validation call (or
+	// the identification of its import); zero when it did not.
+	validatedAt time.Time
 
 	// final is the step that ended the reconcile; its action is zero when an error did.
 	final step
@@ -94,7 +97,7 @@ func newScope(conn *igv1.InstagramConnection, now time.Time) *scope {
 }
 
 // state is what decide sees: the scope's facts, with the login's schedule for the token.
-func (s *scope) state(l login.Login, kept bool) tokenState {
+func (s *scope) state(l login.Login, p login.Policy, kept bool) tokenState {
 	conn := s.conn
 	in := tokenState{
 		Secret: s.secretState, Rec: s.rec,
@@ -116,6 +119,7 @@ func (s *scope) state(l login.Login, kept bool) tokenState {
 			sched.Requested, sched.NotBefore = refreshRequested(conn), backoffEnd(conn)
 		}
 		in.Renewal = l.Schedule(sched)
+		in.Validation = p.DecideValidation(s.validationInput())
 	}
 	return in
 }

@@ -25,9 +25,11 @@ func updateStatus(s *scope) {
 	}
 	if !s.renewedAt.IsZero() {
 		conn.Status.LastRefreshTime = timePtr(s.renewedAt)
-		setBackoff(conn, 0, conn.Status.NextRefreshTime)
-		setDegradedCondition(conn, now, nil)
 		markRequestHandled(conn)
+	}
+	// A renewal proves the token works as a validation does.
+	if proof := latest(s.renewedAt, s.validatedAt); !proof.IsZero() {
+		setValidated(conn, now, proof)
 	}
 	switch st := s.final; st.action {
 	case actConflict:
@@ -36,8 +38,10 @@ func updateStatus(s *scope) {
 	case actAwaitLogin:
 		reportAwaitLogin(s, st)
 	case actWait:
-		conn.Status.NextRefreshTime = timePtr(st.at)
+		// While attempts are failing, nextRefreshTime is the back-off's end, which a
+		// failed validation shares with the refresh (setBackoff).
 		if conn.Status.FailedRefreshAttempts == 0 {
+			conn.Status.NextRefreshTime = timePtr(st.at)
 			setDegradedCondition(conn, now, nil)
 		}
 		setUsable(conn, now, readyMessage(s.rec, st.at))
@@ -62,6 +66,7 @@ func reportAwaitLogin(s *scope, st step) {
 	conn.Status.AuthorizationURL = s.offer.url
 	setNeedsPerson(conn, s.now, st.reason, message)
 	markRequestHandled(conn)
+	markReportHandled(conn)
 }
 
 // reportRetry reports a failure worth retrying and its back-off. The token stays Ready while

@@ -32,6 +32,12 @@ type Policy struct {
 	// MaxOffset caps the stable per-connection offset that spreads connections with the same
 	// expiry over time, so that many connections do not refresh in the same second.
 	MaxOffset time.Duration
+	// ValidateInterval is how often a stored token is validated with one cheap call
+	// (DecideValidation); zero turns the periodic validation off.
+	ValidateInterval time.Duration
+	// MinValidateInterval is the shortest time between the last proof that a token works
+	// and a validation that a rejection report asks for.
+	MinValidateInterval time.Duration
 }
 
 // DefaultPolicy returns the policy the manager runs with unless told otherwise.
@@ -42,6 +48,9 @@ func DefaultPolicy() Policy {
 		BackoffBase:   time.Minute,
 		BackoffMax:    time.Hour,
 		MaxOffset:     5 * time.Minute,
+
+		ValidateInterval:    DefaultValidateInterval,
+		MinValidateInterval: DefaultMinValidateInterval,
 	}
 }
 

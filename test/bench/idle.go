@@ -23,8 +23,14 @@ type IdleResult struct {
 	Converge, Settle time.Duration
 	// Window is how long the idle manager was watched.
 	Window time.Duration
-	// Calls is the sandbox's call count in the window.
+	// Calls is the sandbox's call count in the window: only validations (profile).
 	Calls map[string]int
+	// ConvergeCalls is the sandbox's call count during the convergence: one validation per
+	// connection, whose status (as after an upgrade to a manager that validates) has no
+	// lastValidatedTime yet.
+	ConvergeCalls map[string]int
+	// Validation is the window's validations by the schedule.
+	Validation ValidationFigures
 	// ManagerWrites and ManagerRequests are the manager's own API requests in the window;
 	// ServerWrites the API server's count of writes to connections, Secrets and events;
 	// WatchedChanges the changes to connections and Secrets the harness's watch saw.
@@ -37,10 +43,15 @@ type IdleResult struct {
 	RSS, HWM int64
 }
 
-// idle converges IdleN connections that are not due, then watches the manager for IdleWindow.
+// idle converges IdleN connections that are not due for a refresh, then watches the manager
+// for IdleWindow, in which it makes only the validations due (validation.go).
 func (b *bench) idle(ctx context.Context) error {
 	n := b.cfg.IdleN
 	r := &IdleResult{N: n, Window: b.cfg.IdleWindow}
+	interval, err := managerValidateInterval(b.cfg.ManagerArgs)
+	if err != nil {
+		return err
+	}
 	b.res.Idle = r
 	if err := b.stopManager(); err != nil {
 		return err
@@ -77,9 +88,17 @@ func (b *bench) idle(ctx context.Context) error {
 	b.logf("idle: %d connections Ready in %s, last write %s later; watching for %s", n,
 		r.Converge.Round(time.Millisecond), r.Settle.Round(time.Millisecond), r.Window)
 
+	if r.ConvergeCalls, err = b.sbc.Calls(ctx); err != nil {
+		return err
+	}
+	sched, err := b.validationSchedule(ctx, nsIdle)
+	if err != nil {
+		return err
+	}
 	if err := b.sbc.ResetCalls(ctx); err != nil {
 		return err
 	}
+	from := time.Now()
 	m0, err := b.scrapeManager(ctx)
 	if err != nil {
 		return err
@@ -104,6 +123,7 @@ func (b *bench) idle(ctx context.Context) error {
 	if r.Calls, err = b.sbc.Calls(ctx); err != nil {
 		return err
 	}
+	r.Validation = sched.figures(interval, from, time.Now())
 	m1, err := b.scrapeManager(ctx)
 	if err != nil {
 		return err

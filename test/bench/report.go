@@ -96,10 +96,18 @@ func (r *Results) Table() string {
 		s := fmt.Sprintf("idle (N=%d, %s)", i.N, i.Window)
 		add(s, "convergence of already-managed connections (then last write)", fmt.Sprintf("%s (+%s)",
 			dur(i.Converge), dur(i.Settle)), "", nil)
-		add(s, "Instagram calls", fmt.Sprintf("%d", totalCalls(i.Calls)), "0", yes(totalCalls(i.Calls) == 0))
+		v, validated := i.Validation, i.Calls["profile"]
+		add(s, "Instagram calls during that convergence (a first validation each: no lastValidatedTime yet)",
+			callsPerConn(i.ConvergeCalls, i.N), "1 profile", yes(i.ConvergeCalls["profile"] == i.N && totalCalls(i.ConvergeCalls) == i.N))
+		add(s, fmt.Sprintf("validation calls per connection per day (--validate-interval %s; schedule; measured)", v.Interval),
+			fmt.Sprintf("%.3f; %.3f", v.PerDay, float64(validated)/float64(i.N)*float64(24*time.Hour)/float64(i.Window)), "", nil)
+		add(s, "Instagram calls in the window (only the validations due by the schedule)", fmt.Sprintf("%d (%s)",
+			totalCalls(i.Calls), callsPerConn(i.Calls, i.N)), dueGoal(v), yes(totalCalls(i.Calls) == validated &&
+			validated >= v.DueLow && validated <= v.DueHigh))
 		add(s, "API writes (manager's client; API server; watched changes)", fmt.Sprintf("%.0f; %.0f; %d",
-			i.ManagerWrites, sum(i.ServerWrites), i.WatchedChanges), "0", yes(i.ManagerWrites == 0 &&
-			sum(i.ServerWrites) == 0 && i.WatchedChanges == 0))
+			i.ManagerWrites, sum(i.ServerWrites), i.WatchedChanges), fmt.Sprintf("%d (one status patch per validation)", validated),
+			yes(i.ManagerWrites == float64(validated) && sum(i.ServerWrites) == float64(validated) &&
+				i.WatchedChanges == int64(validated)))
 		add(s, "manager API requests of any kind", fmt.Sprintf("%.0f", i.ManagerRequests), "", nil)
 		add(s, "manager CPU", fmt.Sprintf("%s (%.2f%% of a core)", i.CPU, 100*i.CPU.Seconds()/i.Window.Seconds()), "", nil)
 		add(s, "manager resident memory (VmRSS; peak VmHWM)", fmt.Sprintf("%s; %s", mib(i.RSS), mib(i.HWM)), "< 200 MiB",
@@ -255,4 +263,12 @@ func samples(ds []time.Duration) string {
 		parts[i] = dur(d)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// dueGoal renders the validations due in the idle window.
+func dueGoal(v ValidationFigures) string {
+	if v.DueLow == v.DueHigh {
+		return fmt.Sprintf("%d due", v.DueLow)
+	}
+	return fmt.Sprintf("%d–%d due (edges ±1 s)", v.DueLow, v.DueHigh)
 }
