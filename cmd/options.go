@@ -81,6 +81,7 @@ type options struct {
 	authorizeURL, apiURL, graphURL, graphVersion string
 	app                                          instagram.App
 	minRefreshAge                                time.Duration
+	rolloutRestartMinInterval                    time.Duration
 	instagramQPS                                 float64
 	instagramBurst                               int
 
@@ -120,6 +121,9 @@ func parseOptions(args []string, getenv func(string) string) (options, *zap.Opti
 	fs.StringVar(&o.graphVersion, "instagram-graph-version", instagram.DefaultGraphVersion, "Graph API version for /me.")
 	fs.DurationVar(&o.minRefreshAge, "min-refresh-age", controller.DefaultMinRefreshAge,
 		"Instagram's minimum token age for a refresh.")
+	fs.DurationVar(&o.rolloutRestartMinInterval, "rollout-restart-min-interval", controller.DefaultRolloutRestartMinInterval,
+		"Least time between two restarts of one connection's spec.rolloutRestartTargets; token rotations within it "+
+			"are coalesced into one restart at its end.")
 	fs.Float64Var(&o.instagramQPS, "instagram-calls-per-second", defaultInstagramCallsPerSecond,
 		"Most calls to Instagram in any one second, across all connections and logins.")
 	fs.IntVar(&o.instagramBurst, "instagram-burst", defaultInstagramBurst, "Calls to Instagram that may leave "+
@@ -173,6 +177,9 @@ func (o options) validate(problems ...string) error {
 	}
 	if o.minRefreshAge <= 0 {
 		problems = append(problems, "--min-refresh-age must be positive")
+	}
+	if o.rolloutRestartMinInterval <= 0 {
+		problems = append(problems, "--rollout-restart-min-interval must be positive")
 	}
 	if o.instagramQPS <= 0 || o.instagramBurst < 1 {
 		problems = append(problems, "--instagram-calls-per-second must be positive and --instagram-burst at least 1")

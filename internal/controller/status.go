@@ -29,6 +29,7 @@ func updateStatus(s *scope) {
 		setDegradedCondition(conn, now, nil)
 		markRequestHandled(conn)
 	}
+	setRolloutStatus(conn, s.rollout)
 	switch st := s.final; st.action {
 	case actConflict:
 		clearTokenTimes(conn)
