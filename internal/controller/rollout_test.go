@@ -75,14 +75,13 @@ func restartedAt(o client.Object) string {
 
 // login writes a new token into the fixture's Secret the way the callback server does,
 // through the Writer's Replace, issued at the fake clock's time.
-func (f *fixture) login() string {
+func (f *fixture) login() {
 	token := f.issue(sandbox.LongLived, 0)
 	rec := tokensecret.Read(f.secret()).WithToken(instagram.LongLivedToken{AccessToken: token, ExpiresIn: 60 * day},
 		fakeClock.Now(), tokensecret.DefaultTokenLifetime)
 	w := &tokensecret.Writer{Client: k8sClient, Reader: k8sClient}
 	_, err := w.Replace(ctx, f.get(), rec)
 	Expect(err).NotTo(HaveOccurred())
-	return token
 }
 
 // events returns the messages of the connection's events with reason.

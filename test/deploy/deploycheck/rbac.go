@@ -43,9 +43,9 @@ var ManagerRules = []Rule{
 	{"/secrets", "create,delete,get,list,patch,watch"},
 	// spec.rolloutRestartTargets: the restartedAt annotation on the pod template, by merge
 	// patch only; the manager never reads or lists workloads.
-	{"apps/daemonsets", "patch"},
-	{"apps/deployments", "patch"},
-	{"apps/statefulsets", "patch"},
+	{"apps/daemonsets", "patch"},   //nolint:goconst // a verb
+	{"apps/deployments", "patch"},  //nolint:goconst // a verb
+	{"apps/statefulsets", "patch"}, //nolint:goconst // a verb
 	{"events.k8s.io/events", "create,patch"},
 	{"instagram.igconnect.dev/instagramconnections", "create,delete,get,list,watch"},
 	// RBAC verbs read best spelt out, here and in the tables below.
