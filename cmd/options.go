@@ -178,8 +178,10 @@ func (o options) validate(problems ...string) error {
 	if o.minRefreshAge <= 0 {
 		problems = append(problems, "--min-refresh-age must be positive")
 	}
-	if o.rolloutRestartMinInterval <= 0 {
-		problems = append(problems, "--rollout-restart-min-interval must be positive")
+	if o.rolloutRestartMinInterval < time.Second {
+		// A restart is stamped with its token's issue time, to the second: two restarts
+		// within one second would carry the same stamp, and the second would roll nothing.
+		problems = append(problems, "--rollout-restart-min-interval must be at least 1s")
 	}
 	if o.instagramQPS <= 0 || o.instagramBurst < 1 {
 		problems = append(problems, "--instagram-calls-per-second must be positive and --instagram-burst at least 1")
