@@ -156,16 +156,17 @@ func run(ctx context.Context, o options) error {
 	// same token rules.
 	instagramLogin := login.NewInstagram(ig, policy)
 	if err := (&controller.InstagramConnectionReconciler{
-		Client:                  mgr.GetClient(),
-		APIReader:               mgr.GetAPIReader(),
-		Recorder:                recorder,
-		Clock:                   clk,
-		Login:                   instagramLogin,
-		Credentials:             creds,
-		Tickets:                 signer,
-		PublicURL:               o.publicURL,
-		Policy:                  policy,
-		MaxConcurrentReconciles: o.maxConcurrentReconciles,
+		Client:                    mgr.GetClient(),
+		APIReader:                 mgr.GetAPIReader(),
+		Recorder:                  recorder,
+		Clock:                     clk,
+		Login:                     instagramLogin,
+		Credentials:               creds,
+		Tickets:                   signer,
+		PublicURL:                 o.publicURL,
+		Policy:                    policy,
+		MaxConcurrentReconciles:   o.maxConcurrentReconciles,
+		RolloutRestartMinInterval: o.rolloutRestartMinInterval,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up the controller: %w", err)
 	}

@@ -87,6 +87,7 @@ type options struct {
 	app                                          instagram.App
 	minRefreshAge                                time.Duration
 	validateInterval                             time.Duration
+	rolloutRestartMinInterval                    time.Duration
 	instagramQPS                                 float64
 	instagramBurst                               int
 
@@ -129,6 +130,9 @@ func parseOptions(args []string, getenv func(string) string) (options, *zap.Opti
 	fs.DurationVar(&o.validateInterval, "validate-interval", login.DefaultValidateInterval, "How often each "+
 		"token is checked with one cheap call (/me), plus a stable per-connection offset, so that a token revoked "+
 		"early (a password change) stops being Ready; 0 turns the periodic check off.")
+	fs.DurationVar(&o.rolloutRestartMinInterval, "rollout-restart-min-interval", controller.DefaultRolloutRestartMinInterval,
+		"Least time between two restarts of one connection's spec.rolloutRestartTargets; token rotations within it "+
+			"are coalesced into one restart at its end.")
 	fs.Float64Var(&o.instagramQPS, "instagram-calls-per-second", defaultInstagramCallsPerSecond,
 		"Most calls to Instagram in any one second, across all connections and logins.")
 	fs.IntVar(&o.instagramBurst, "instagram-burst", defaultInstagramBurst, "Calls to Instagram that may leave "+
@@ -186,6 +190,11 @@ func (o options) validate(problems ...string) error {
 	if o.validateInterval != 0 && o.validateInterval < minValidateInterval {
 		problems = append(problems, fmt.Sprintf("--validate-interval must be 0 (off) or at least %v, got %v",
 			minValidateInterval, o.validateInterval))
+	}
+	if o.rolloutRestartMinInterval < time.Second {
+		// A restart is stamped with its token's issue time, to the second: two restarts
+		// within one second would carry the same stamp, and the second would roll nothing.
+		problems = append(problems, "--rollout-restart-min-interval must be at least 1s")
 	}
 	if o.instagramQPS <= 0 || o.instagramBurst < 1 {
 		problems = append(problems, "--instagram-calls-per-second must be positive and --instagram-burst at least 1")

@@ -94,4 +94,11 @@ const (
 const (
 	// ReasonRefreshed: the token was refreshed.
 	ReasonRefreshed = "Refreshed"
+
+	// ReasonRolloutRestarted: spec.rolloutRestartTargets were restarted for a new token.
+	ReasonRolloutRestarted = "RolloutRestarted"
+
+	// ReasonRolloutTargetMissing (Warning): a workload spec.rolloutRestartTargets names does
+	// not exist, so it was not restarted.
+	ReasonRolloutTargetMissing = "RolloutTargetMissing"
 )

@@ -130,7 +130,45 @@ type InstagramConnectionSpec struct {
 	// secretTemplate holds labels and annotations copied onto the token Secret.
 	// +optional
 	SecretTemplate *SecretTemplate `json:"secretTemplate,omitempty"`
+
+	// rolloutRestartTargets are workloads in the connection's namespace that read the token
+	// from the Secret and are restarted, as by kubectl rollout restart, once per new token
+	// written (a refresh, a login or an import): never for a resync, an operator restart, a
+	// hand edit put back or a rewrite with the same token. Rotations close together are
+	// coalesced into one restart (the manager's --rollout-restart-min-interval).
+	// +optional
+	// +listType=map
+	// +listMapKey=kind
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	RolloutRestartTargets []RolloutRestartTarget `json:"rolloutRestartTargets,omitempty"`
 }
+
+// RolloutRestartTarget names one workload in the connection's namespace whose pods are
+// restarted when the token changes.
+type RolloutRestartTarget struct {
+	// kind is the workload's kind: Deployment, StatefulSet or DaemonSet (group apps).
+	// +required
+	// +kubebuilder:validation:Enum=Deployment;StatefulSet;DaemonSet
+	Kind RolloutRestartKind `json:"kind"`
+
+	// name is the workload's name.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="name must be a valid workload name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit"
+	Name string `json:"name"`
+}
+
+// RolloutRestartKind is the kind of a rollout restart target.
+type RolloutRestartKind string
+
+// The kinds of workload a connection can restart, all in group apps/v1.
+const (
+	RolloutRestartDeployment  RolloutRestartKind = "Deployment"
+	RolloutRestartStatefulSet RolloutRestartKind = "StatefulSet"
+	RolloutRestartDaemonSet   RolloutRestartKind = "DaemonSet"
+)
 
 // InstagramConnectionStatus is the operator's view of the connection: the account's
 // identity and the token's lifecycle. The token itself is only ever in the Secret.
@@ -216,6 +254,19 @@ type InstagramConnectionStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
 	LastHandledRejectionReport string `json:"lastHandledRejectionReport,omitempty"`
+
+	// lastRolloutRestartTime is when the operator last restarted spec.rolloutRestartTargets
+	// for a new token.
+	// +optional
+	LastRolloutRestartTime *metav1.Time `json:"lastRolloutRestartTime,omitempty"`
+
+	// rolloutRestartedFor is the fingerprint (the Secret's token-fingerprint annotation, a
+	// truncated SHA-256, not the token) of the token spec.rolloutRestartTargets were last
+	// restarted for, or adopted without a restart. A restart is owed while the Secret holds
+	// another token.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	RolloutRestartedFor string `json:"rolloutRestartedFor,omitempty"`
 
 	// authorizationURL is where a person starts the login that authorizes this connection. It
 	// carries a ticket bound to this object; it is set while the connection needs a person.

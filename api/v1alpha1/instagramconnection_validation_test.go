@@ -71,6 +71,11 @@ var _ = Describe("InstagramConnection schema", func() {
 				Labels:      map[string]igv1.LabelValue{"reloader.stakater.com/match": "true"},
 				Annotations: map[string]string{"team": "marketing"},
 			},
+			RolloutRestartTargets: []igv1.RolloutRestartTarget{
+				{Kind: igv1.RolloutRestartDeployment, Name: "web"},
+				{Kind: igv1.RolloutRestartStatefulSet, Name: "web"},
+				{Kind: igv1.RolloutRestartDaemonSet, Name: "agent.v2"},
+			},
 		}
 		Expect(k8sClient.Create(ctx, conn)).To(Succeed())
 	})
@@ -150,6 +155,30 @@ var _ = Describe("InstagramConnection schema", func() {
 				s.SecretTemplate = &igv1.SecretTemplate{Labels: map[string]igv1.LabelValue{igv1.LabelManagedBy: "me"}}
 			},
 			"secretTemplate.labels must not set app.kubernetes.io/managed-by"),
+		Entry("rolloutRestartTargets with a kind that is not a workload igconnect restarts",
+			func(s *igv1.InstagramConnectionSpec) {
+				s.RolloutRestartTargets = []igv1.RolloutRestartTarget{{Kind: "CronJob", Name: "web"}}
+			},
+			`supported values: "Deployment", "StatefulSet", "DaemonSet"`),
+		Entry("rolloutRestartTargets with a name that is not a workload name",
+			func(s *igv1.InstagramConnectionSpec) {
+				s.RolloutRestartTargets = []igv1.RolloutRestartTarget{{Kind: igv1.RolloutRestartDeployment, Name: "Web_App"}}
+			},
+			"name must be a valid workload name"),
+		Entry("rolloutRestartTargets naming one workload twice",
+			func(s *igv1.InstagramConnectionSpec) {
+				t := igv1.RolloutRestartTarget{Kind: igv1.RolloutRestartDeployment, Name: "web"}
+				s.RolloutRestartTargets = []igv1.RolloutRestartTarget{t, t}
+			},
+			"Duplicate value"),
+		Entry("more than 16 rolloutRestartTargets",
+			func(s *igv1.InstagramConnectionSpec) {
+				for i := range 17 {
+					s.RolloutRestartTargets = append(s.RolloutRestartTargets,
+						igv1.RolloutRestartTarget{Kind: igv1.RolloutRestartDeployment, Name: fmt.Sprintf("web-%d", i)})
+				}
+			},
+			"must have at most 16 items"),
 	)
 
 	DescribeTable("accepts refreshBefore at its bounds",

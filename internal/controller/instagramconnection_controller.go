@@ -68,6 +68,9 @@ type InstagramConnectionReconciler struct {
 	PublicURL string
 	// Policy holds the refresh schedule and back-off settings; zero means DefaultPolicy.
 	Policy Policy
+	// RolloutRestartMinInterval is the least time between two restarts of one connection's
+	// spec.rolloutRestartTargets; zero means DefaultRolloutRestartMinInterval.
+	RolloutRestartMinInterval time.Duration
 	// MaxConcurrentReconciles bounds the reconciles run at once (default 1).
 	MaxConcurrentReconciles int
 
@@ -139,6 +142,9 @@ func (r *InstagramConnectionReconciler) Reconcile(ctx context.Context, req ctrl.
 		}
 	}()
 	err := r.reconcileToken(ctx, s)
+	if err == nil {
+		err = r.rolloutRestart(ctx, s)
+	}
 	return s.result, err
 }
 
@@ -170,6 +176,7 @@ func (r *InstagramConnectionReconciler) finishStatus(ctx context.Context, s *sco
 	// Only a status that was written (or needed no write) is announced, so a stale
 	// reconcile emits nothing.
 	r.emitEvents(s, note)
+	r.emitRolloutEvents(s)
 	return nil
 }
 

@@ -65,6 +65,8 @@ type scope struct {
 	importEvent *importNote
 	// refreshedEvent is the message of the Refreshed event of a stored renewal.
 	refreshedEvent string
+	// rollout is what rolloutRestart did about spec.rolloutRestartTargets.
+	rollout rolloutOutcome
 	// result is what Reconcile returns.
 	result reconcile.Result
 }

@@ -31,6 +31,7 @@ func updateStatus(s *scope) {
 	if proof := latest(s.renewedAt, s.validatedAt); !proof.IsZero() {
 		setValidated(conn, now, proof)
 	}
+	setRolloutStatus(conn, s.rollout)
 	switch st := s.final; st.action {
 	case actConflict:
 		clearTokenTimes(conn)

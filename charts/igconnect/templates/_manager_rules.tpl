@@ -12,6 +12,14 @@
   - patch
   - watch
 - apiGroups:
+  - apps
+  resources:
+  - daemonsets
+  - deployments
+  - statefulsets
+  verbs:
+  - patch
+- apiGroups:
   - events.k8s.io
   resources:
   - events

@@ -41,6 +41,11 @@ type Rule struct {
 // change of this list.
 var ManagerRules = []Rule{
 	{"/secrets", "create,delete,get,list,patch,watch"},
+	// spec.rolloutRestartTargets: the restartedAt annotation on the pod template, by merge
+	// patch only; the manager never reads or lists workloads.
+	{"apps/daemonsets", "patch"},   //nolint:goconst // a verb
+	{"apps/deployments", "patch"},  //nolint:goconst // a verb
+	{"apps/statefulsets", "patch"}, //nolint:goconst // a verb
 	{"events.k8s.io/events", "create,patch"},
 	{"instagram.igconnect.dev/instagramconnections", "create,delete,get,list,watch"},
 	// RBAC verbs read best spelt out, here and in the tables below.
@@ -60,6 +65,7 @@ var (
 	writeVerbs = []string{"create", "update", "patch", "delete", "deletecollection"} //nolint:goconst // verbs
 	// clusterWriteAllowed are the only resources a ClusterRole may let anyone change.
 	clusterWriteAllowed = []string{"/secrets", "events.k8s.io/events",
+		"apps/deployments", "apps/statefulsets", "apps/daemonsets",
 		"instagram.igconnect.dev/instagramconnections", "instagram.igconnect.dev/instagramconnections/status",
 		"instagram.igconnect.dev/instagramconnections/finalizers"}
 	// dangerousVerbs let a subject grant or assume more than it has.
