@@ -27,12 +27,14 @@ func TestParseOptionsDefaults(t *testing.T) {
 
 func TestParseOptionsReportsEveryProblemWithoutSecrets(t *testing.T) {
 	_, _, err := parseOptions([]string{"--public-url", "ig.example.com", "--min-refresh-age", "0s",
-		"--max-concurrent-reconciles", "0", "--validate-interval", "10s", "--rollout-restart-min-interval", "0s"}, env(map[string]string{"INSTAGRAM_CLIENT_SECRET": "very-secret-value"}))
+		"--max-concurrent-reconciles", "0", "--validate-interval", "10s", "--rollout-restart-min-interval", "0s"},
+		env(map[string]string{"INSTAGRAM_CLIENT_SECRET": "very-secret-value"}))
 	if err == nil {
 		t.Fatal("want an error")
 	}
 	for _, want := range []string{"--public-url must be an absolute http(s) URL", "--min-refresh-age",
-		"--max-concurrent-reconciles", "--validate-interval must be 0 (off) or at least 1m0s, got 10s", "--rollout-restart-min-interval", "INSTAGRAM_CLIENT_ID and INSTAGRAM_CLIENT_SECRET"} {
+		"--max-concurrent-reconciles", "--validate-interval must be 0 (off) or at least 1m0s, got 10s",
+		"--rollout-restart-min-interval", "INSTAGRAM_CLIENT_ID and INSTAGRAM_CLIENT_SECRET"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %q:\n%v", want, err)
 		}
