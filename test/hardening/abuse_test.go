@@ -2,11 +2,13 @@ package hardening
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -158,6 +160,13 @@ func TestAbuse(t *testing.T) {
 		calls := s.calls(ctx, t)
 		for _, hc := range cases {
 			a, err := hc.send(ctx, m.CallbackURL)
+			if err != nil && hc.want == http.StatusRequestEntityTooLarge && refusedMidBody(err) {
+				// The server answered 413 and closed the connection without reading the rest
+				// of the body (net/http does so once a MaxBytesReader's limit is hit); a client
+				// still writing then sees a reset instead of the answer. Either way the body was
+				// refused, and requireUnchanged below proves that nothing changed.
+				continue
+			}
 			if err != nil {
 				t.Errorf("%s: %v", hc.name, err)
 				continue
@@ -306,6 +315,12 @@ type hostileRequest struct {
 }
 
 // send sends the request to base (the callback server).
+// refusedMidBody reports whether err is the server closing the connection while the request
+// body was still being written.
+func refusedMidBody(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
 func (h hostileRequest) send(ctx context.Context, base string) (answer, error) {
 	method := h.method
 	if method == "" {
