@@ -88,23 +88,12 @@ var _ = BeforeSuite(func() {
 		GinkgoWriter.Printf("image built into %s in %s\n", out, time.Since(start).Round(time.Millisecond))
 	}
 
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		assets = filepath.Join(repoRoot, "bin", "k8s")
-	}
-	cpLog, err := os.Create(filepath.Join(workDir, "controlplane.log"))
+	loc, err := devenv.Locate(repoRoot)
 	Expect(err).NotTo(HaveOccurred())
-	controlPlane, err = devenv.StartControlPlane(devenv.ControlPlaneOptions{
-		AssetsDir:      assets,
-		CRDDirs:        []string{filepath.Join(repoRoot, "config", "crd", "bases")},
-		KubeconfigPath: filepath.Join(workDir, "kubeconfig"),
-		Log:            cpLog,
-	})
-	Expect(err).NotTo(HaveOccurred(), "start the control plane: run `make envtest` or set KUBEBUILDER_ASSETS")
-	DeferCleanup(func() {
-		Expect(controlPlane.Stop()).To(Succeed())
-		_ = cpLog.Close()
-	})
+	var stopControlPlane func() error
+	controlPlane, stopControlPlane, err = loc.StartControlPlane(workDir)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() { Expect(stopControlPlane()).To(Succeed()) })
 	scheme := runtime.NewScheme()
 	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
 	Expect(igv1.AddToScheme(scheme)).To(Succeed())

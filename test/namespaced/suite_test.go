@@ -94,33 +94,15 @@ var _ = BeforeSuite(func() {
 	wd, err := os.Getwd()
 	Expect(err).NotTo(HaveOccurred())
 	repoRoot = filepath.Clean(filepath.Join(wd, "..", ".."))
-	binDir = os.Getenv("IGCONNECT_BIN")
-	if binDir == "" {
-		binDir = filepath.Join(repoRoot, "bin")
-	}
-	for _, bin := range []string{"manager", "instagram-sandbox"} {
-		_, err := os.Stat(filepath.Join(binDir, bin))
-		Expect(err).NotTo(HaveOccurred(), "no %s in %s: run `make build`, or set IGCONNECT_BIN", bin, binDir)
-	}
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		assets = filepath.Join(repoRoot, "bin", "k8s")
-	}
+	loc, err := devenv.Locate(repoRoot, "manager", "instagram-sandbox")
+	Expect(err).NotTo(HaveOccurred())
+	binDir = loc.BinDir
 
 	workDir = GinkgoT().TempDir()
-	cpLog, err := os.Create(filepath.Join(workDir, "controlplane.log"))
+	var stopControlPlane func() error
+	controlPlane, stopControlPlane, err = loc.StartControlPlane(workDir)
 	Expect(err).NotTo(HaveOccurred())
-	controlPlane, err = devenv.StartControlPlane(devenv.ControlPlaneOptions{
-		AssetsDir:      assets,
-		CRDDirs:        []string{filepath.Join(repoRoot, "config", "crd", "bases")},
-		KubeconfigPath: filepath.Join(workDir, "kubeconfig"),
-		Log:            cpLog,
-	})
-	Expect(err).NotTo(HaveOccurred(), "start the control plane: run `make envtest` or set KUBEBUILDER_ASSETS")
-	DeferCleanup(func() {
-		Expect(controlPlane.Stop()).To(Succeed())
-		_ = cpLog.Close()
-	})
+	DeferCleanup(func() { Expect(stopControlPlane()).To(Succeed()) })
 	admin, err = client.New(controlPlane.Config, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
 
