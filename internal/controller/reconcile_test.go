@@ -16,6 +16,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -88,14 +89,7 @@ func TestReconcileRequeuesAtTheRefreshTime(t *testing.T) {
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	scheme := unitScheme()
 
-	conn := &igv1.InstagramConnection{
-		ObjectMeta: metav1.ObjectMeta{Name: "acme", Namespace: "ns", UID: "uid-acme", Generation: 1},
-		Spec:       igv1.InstagramConnectionSpec{SecretName: "acme-token"},
-	}
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "acme-token", Namespace: "ns",
-		OwnerReferences: []metav1.OwnerReference{{APIVersion: igv1.GroupVersion.String(), Kind: "InstagramConnection",
-			Name: "acme", UID: "uid-acme", Controller: func() *bool { b := true; return &b }()}}}}
-	tokensecret.Apply(secret, "acme", nil, tokensecret.Record{AccessToken: "IGAAtoken", IssuedAt: now.Add(-10 * day),
+	conn, secret := managedConnection(tokensecret.Record{AccessToken: "IGAAtoken", IssuedAt: now.Add(-10 * day),
 		ExpiresAt: now.Add(50 * day), UserID: "17841400000000001", Username: "acme"})
 
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(conn, secret).
@@ -133,14 +127,7 @@ func TestReconcileRequeuesAtTheRefreshTime(t *testing.T) {
 // and a status conflict (normally a short requeue) meets a failed Secret write.
 func TestReconcileReturnsNoResultWithAnError(t *testing.T) {
 	now := t0
-	conn := &igv1.InstagramConnection{
-		ObjectMeta: metav1.ObjectMeta{Name: "acme", Namespace: "ns", UID: "uid-acme", Generation: 1},
-		Spec:       igv1.InstagramConnectionSpec{SecretName: "acme-token"},
-	}
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "acme-token", Namespace: "ns",
-		OwnerReferences: []metav1.OwnerReference{{APIVersion: igv1.GroupVersion.String(), Kind: "InstagramConnection",
-			Name: "acme", UID: "uid-acme", Controller: func() *bool { b := true; return &b }()}}}}
-	tokensecret.Apply(secret, "acme", nil, tokensecret.Record{AccessToken: "IGAAtoken", IssuedAt: now.Add(-50 * day),
+	conn, secret := managedConnection(tokensecret.Record{AccessToken: "IGAAtoken", IssuedAt: now.Add(-50 * day),
 		ExpiresAt: now.Add(10 * day), UserID: "17841400000000001", Username: "acme"})
 	for _, tc := range []struct {
 		name             string
@@ -224,14 +211,7 @@ func (*validatingLogin) Classify(error) login.Failure {
 // never expires and is validated on the login's own schedule, with no branch for it.
 func TestAnotherLoginKindRenewsThroughTheSeam(t *testing.T) {
 	now := t0
-	conn := &igv1.InstagramConnection{
-		ObjectMeta: metav1.ObjectMeta{Name: "acme", Namespace: "ns", UID: "uid-acme", Generation: 1},
-		Spec:       igv1.InstagramConnectionSpec{SecretName: "acme-token"},
-	}
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "acme-token", Namespace: "ns",
-		OwnerReferences: []metav1.OwnerReference{{APIVersion: igv1.GroupVersion.String(), Kind: "InstagramConnection",
-			Name: "acme", UID: "uid-acme", Controller: func() *bool { b := true; return &b }()}}}}
-	tokensecret.Apply(secret, "acme", nil, tokensecret.Record{AccessToken: "EAApage", IssuedAt: now.Add(-25 * time.Hour),
+	conn, secret := managedConnection(tokensecret.Record{AccessToken: "EAApage", IssuedAt: now.Add(-25 * time.Hour),
 		UserID: "17841400000000001", Username: "acme"})
 	c := fake.NewClientBuilder().WithScheme(unitScheme()).WithObjects(conn, secret).
 		WithStatusSubresource(&igv1.InstagramConnection{}).Build()
@@ -259,4 +239,18 @@ func TestAnotherLoginKindRenewsThroughTheSeam(t *testing.T) {
 	if _, err := r.Reconcile(context.Background(), req); err != nil || l.renewals != 1 {
 		t.Errorf("a second reconcile the same day: %v, %d validations", err, l.renewals)
 	}
+}
+
+// managedConnection returns the connection acme in ns and its token Secret, controlled by it
+// and holding rec as igconnect writes it: a token the reconciler manages.
+func managedConnection(rec tokensecret.Record) (*igv1.InstagramConnection, *corev1.Secret) {
+	conn := &igv1.InstagramConnection{
+		ObjectMeta: metav1.ObjectMeta{Name: "acme", Namespace: "ns", UID: "uid-acme", Generation: 1},
+		Spec:       igv1.InstagramConnectionSpec{SecretName: "acme-token"},
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "acme-token", Namespace: "ns",
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: igv1.GroupVersion.String(), Kind: "InstagramConnection",
+			Name: conn.Name, UID: conn.UID, Controller: ptr.To(true)}}}}
+	tokensecret.Apply(secret, conn.Name, nil, rec)
+	return conn, secret
 }

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -24,16 +22,9 @@ import (
 func validationFixture(t *testing.T, now, lastValidated time.Time, interval time.Duration) (
 	*InstagramConnectionReconciler, *countingInstagram, *clocktesting.FakeClock) {
 	t.Helper()
-	conn := &igv1.InstagramConnection{
-		ObjectMeta: metav1.ObjectMeta{Name: "acme", Namespace: "ns", UID: "uid-acme", Generation: 1},
-		Spec:       igv1.InstagramConnectionSpec{SecretName: "acme-token"},
-		Status:     igv1.InstagramConnectionStatus{LastValidatedTime: timePtr(lastValidated)},
-	}
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "acme-token", Namespace: "ns",
-		OwnerReferences: []metav1.OwnerReference{{APIVersion: igv1.GroupVersion.String(), Kind: "InstagramConnection",
-			Name: "acme", UID: "uid-acme", Controller: func() *bool { b := true; return &b }()}}}}
-	tokensecret.Apply(secret, "acme", nil, tokensecret.Record{AccessToken: "IGAAtoken", IssuedAt: now.Add(-10 * day),
+	conn, secret := managedConnection(tokensecret.Record{AccessToken: "IGAAtoken", IssuedAt: now.Add(-10 * day),
 		ExpiresAt: now.Add(50 * day), UserID: "17841400000000001", Username: "acme"})
+	conn.Status = igv1.InstagramConnectionStatus{LastValidatedTime: timePtr(lastValidated)}
 	c := fake.NewClientBuilder().WithScheme(unitScheme()).WithObjects(conn, secret).
 		WithStatusSubresource(&igv1.InstagramConnection{}).Build()
 	policy := DefaultPolicy()
