@@ -7,8 +7,6 @@ package devenv_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,8 +16,6 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/igconnect/igconnect/internal/devenv"
 )
 
 // TestAPIServerStopAndStart stops kube-apiserver while a client watches it, checks that the
@@ -27,16 +23,7 @@ import (
 // still reaches it (same address, same serving CA, same client CA) and that the data
 // survived in etcd.
 func TestAPIServerStopAndStart(t *testing.T) {
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test`, or `make envtest` and " +
-			"KUBEBUILDER_ASSETS=$PWD/bin/k8s go test ./test/devenv/")
-	}
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	cp, err := devenv.StartControlPlane(devenv.ControlPlaneOptions{AssetsDir: assets, KubeconfigPath: kubeconfig})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cp, kubeconfig := startControlPlane(t)
 	t.Cleanup(func() { _ = cp.Stop() })
 
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)

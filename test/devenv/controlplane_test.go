@@ -21,16 +21,7 @@ import (
 // CRD the way `make run` does for a cluster it did not start, and checks the kubeconfig it
 // wrote reaches the API server as an admin.
 func TestControlPlaneKubeconfigAndApplyCRDs(t *testing.T) {
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test`, or `make envtest` and " +
-			"KUBEBUILDER_ASSETS=$PWD/bin/k8s go test ./test/devenv/")
-	}
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	cp, err := devenv.StartControlPlane(devenv.ControlPlaneOptions{AssetsDir: assets, KubeconfigPath: kubeconfig})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cp, kubeconfig := startControlPlane(t)
 	stopped := false
 	t.Cleanup(func() {
 		if !stopped {
@@ -81,4 +72,21 @@ func TestControlPlaneKubeconfigAndApplyCRDs(t *testing.T) {
 	if _, err := os.Stat(kubeconfig); !os.IsNotExist(err) {
 		t.Errorf("the kubeconfig of a stopped control plane should be removed, stat: %v", err)
 	}
+}
+
+// startControlPlane starts a control plane without CRDs from KUBEBUILDER_ASSETS and returns
+// it with the path of the admin kubeconfig it wrote. The caller stops it.
+func startControlPlane(t *testing.T) (*devenv.ControlPlane, string) {
+	t.Helper()
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test`, or `make envtest` and " +
+			"KUBEBUILDER_ASSETS=$PWD/bin/k8s go test ./test/devenv/")
+	}
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	cp, err := devenv.StartControlPlane(devenv.ControlPlaneOptions{AssetsDir: assets, KubeconfigPath: kubeconfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cp, kubeconfig
 }
